@@ -1,0 +1,31 @@
+# Two set-up commands: `make repro` (install + dvc repro) and `make test` (install + pytest).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+.PHONY: repro test install clean-venv
+
+# The venv is (re)built when a requirements file changes. Order matters (DESIGN.md):
+# the local CPU torch wheel first, the pinned set, the mm* stack without deps (keeps out
+# opencv-python, chumpy and a CUDA torchvision), then xtcocotools rebuilt against numpy 2.
+$(STAMP): requirements.txt requirements-nodeps.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -r requirements.txt
+	$(PIP) install -q --no-deps -r requirements-nodeps.txt
+	$(PIP) install -q --no-deps --no-binary xtcocotools --no-build-isolation xtcocotools==1.14.3
+	touch $(STAMP)
+
+install: $(STAMP)
+
+repro: $(STAMP)
+	@test -d .git || (echo "make repro needs a git checkout (dvc)"; exit 1)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/python stages/run_pipeline.py
+
+test: $(STAMP)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m pytest -q -ra $(PYTEST_ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,61 @@
+"""Keypoint layouts: names, skeletons, flip pairs and OKS sigmas per dataset.
+
+OKS sigmas are the per-keypoint falloffs that pycocotools uses; each dataset publishes its own
+(COCO in cocoapi ``cocoeval.py``, OCHuman reuses COCO's, AP-10K publishes animal sigmas in its
+mmpose dataset config). Keeping them in one table lets every evaluation pick them by dataset name.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+COCO_KEYPOINTS: tuple[str, ...] = (
+    "nose", "left_eye", "right_eye", "left_ear", "right_ear",
+    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
+    "left_wrist", "right_wrist", "left_hip", "right_hip",
+    "left_knee", "right_knee", "left_ankle", "right_ankle",
+)
+# 1-based pairs, as stored in COCO's category "skeleton" field.
+COCO_SKELETON: tuple[tuple[int, int], ...] = (
+    (16, 14), (14, 12), (17, 15), (15, 13), (12, 13), (6, 12), (7, 13), (6, 7), (6, 8),
+    (7, 9), (8, 10), (9, 11), (2, 3), (1, 2), (1, 3), (2, 4), (3, 5), (4, 6), (5, 7),
+)
+# 0-based (left, right) index pairs swapped by a horizontal flip.
+COCO_FLIP_PAIRS: tuple[tuple[int, int], ...] = (
+    (1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16),
+)
+# Source: cocoapi PythonAPI/pycocotools/cocoeval.py (Params.setKpParams).
+COCO_SIGMAS = np.array(
+    [.26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62, 1.07, 1.07, .87, .87, .89, .89]
+) / 10.0
+
+# Source: mmpose configs/_base_/datasets/ap10k.py (animal keypoints: eyes, nose, neck, tail root,
+# shoulders/elbows/paws front and back legs).
+AP10K_SIGMAS = np.array(
+    [.025, .025, .026, .035, .035, .079, .072, .062, .079, .072, .062, .107, .087, .089, .107,
+     .087, .089]
+)
+
+DATASET_SIGMAS: dict[str, np.ndarray] = {
+    "coco": COCO_SIGMAS,
+    "ochuman": COCO_SIGMAS,
+    "synthetic": COCO_SIGMAS,
+    "ap10k": AP10K_SIGMAS,
+}
+
+
+def sigmas_for(dataset: str) -> np.ndarray:
+    """OKS sigmas for ``dataset``; every COCO-17 human dataset shares COCO's."""
+    if dataset not in DATASET_SIGMAS:
+        raise KeyError(f"no OKS sigmas for dataset {dataset!r}; known: {sorted(DATASET_SIGMAS)}")
+    return DATASET_SIGMAS[dataset]
+
+
+def coco_category() -> dict:
+    """The COCO 'person' category with keypoint names and 1-based skeleton."""
+    return {
+        "id": 1,
+        "name": "person",
+        "supercategory": "person",
+        "keypoints": list(COCO_KEYPOINTS),
+        "skeleton": [list(p) for p in COCO_SKELETON],
+    }

@@ -1,0 +1,112 @@
+"""Evaluate one model on one dataset: clean and every corruption x severity.
+
+Each condition's predictions are cached as ``<cache_dir>/<condition>.json`` together with a key
+built from the checkpoint digest and the digests of the images scored, so an interrupted run
+resumes at the first unfinished condition and a changed model or dataset is never scored with
+stale predictions.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from tqdm import tqdm
+
+from robustpose._io import read_json, write_json_atomic
+from robustpose.corrupt import category_of
+from robustpose.evaluate.coco_metrics import coco_keypoint_metrics, load_coco
+from robustpose.evaluate.predict import corrupted_image_index, predict_images
+from robustpose.evaluate.robustness import robustness_summary
+from robustpose.models.estimator import PoseEstimator
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Condition:
+    corruption: str   # "clean" for the uncorrupted images
+    severity: int     # 0 for clean
+
+    @property
+    def key(self) -> str:
+        return "clean" if self.corruption == "clean" else f"{self.corruption}-{self.severity}"
+
+
+def conditions(corruptions: list[str], severities: list[int]) -> list[Condition]:
+    return [Condition("clean", 0)] + [Condition(c, s) for c in corruptions for s in severities]
+
+
+def _cache_key(model_digest: str, image_digests: list[str]) -> str:
+    h = hashlib.sha256(model_digest.encode())
+    for d in image_digests:
+        h.update(d.encode())
+    return h.hexdigest()
+
+
+def evaluate_model(estimator: PoseEstimator, annotation_file: str | os.PathLike, images_dir: str | os.PathLike,
+                   corrupted_dir: str | os.PathLike, corruptions: list[str], severities: list[int],
+                   cache_dir: str | os.PathLike, model_digest: str, boxes: dict[int, np.ndarray],
+                   box_scores: dict[int, np.ndarray] | None = None, sigmas: np.ndarray | None = None,
+                   clean_digests: dict[str, str] | None = None,
+                   on_condition: Callable[[Condition, dict], None] | None = None) -> dict:
+    """Metrics for clean + every (corruption, severity); see DESIGN.md for the JSON layout.
+
+    Args:
+        corrupted_dir: ``<root>/<corruption>/{manifest.json,<severity>/...}`` as the corrupt stage writes.
+        cache_dir: where per-condition predictions are kept (and found again on resume).
+        model_digest: sha256 of the checkpoint file.
+        clean_digests: file name -> digest of the clean images (keys the clean cache).
+    """
+    gt = load_coco(annotation_file)
+    images = sorted(gt.dataset["images"], key=lambda im: im["id"])
+    metrics: dict = {"clean": {}, "corrupted": {}}
+    manifests: dict[str, dict[str, str]] = {}
+    for cond in tqdm(conditions(corruptions, severities), desc="conditions", mininterval=5):
+        if cond.corruption == "clean":
+            def path(im: dict) -> Path:
+                return Path(images_dir) / im["file_name"]
+            digests = [(clean_digests or {}).get(im["file_name"], im["file_name"]) for im in images]
+        else:
+            if cond.corruption not in manifests:
+                manifests[cond.corruption] = read_json(Path(corrupted_dir) / cond.corruption / "manifest.json")
+            manifest = manifests[cond.corruption]
+            index = corrupted_image_index(manifest, cond.severity)
+            missing = [im["file_name"] for im in images if Path(im["file_name"]).stem not in index]
+            if missing:
+                raise ValueError(f"{Path(corrupted_dir) / cond.corruption / 'manifest.json'}: no severity "
+                                 f"{cond.severity} image for {missing[0]} (and {len(missing) - 1} more)")
+            sev_dir = Path(corrupted_dir) / cond.corruption / str(cond.severity)
+
+            def path(im: dict, sev_dir: Path = sev_dir, index: dict = index) -> Path:
+                return sev_dir / index[Path(im["file_name"]).stem]
+            digests = [manifest[f"{cond.severity}/{index[Path(im['file_name']).stem]}"] for im in images]
+        key = _cache_key(model_digest, digests)
+        cache_file = Path(cache_dir) / f"{cond.key}.json"
+        cached = read_json(cache_file) if cache_file.exists() else None
+        if cached is not None and cached.get("key") == key:
+            preds = cached["predictions"]
+        else:
+            preds = predict_images(estimator, images, path, boxes, box_scores)
+            write_json_atomic(cache_file, {"key": key, "predictions": preds}, indent=None)
+        result = coco_keypoint_metrics(gt, preds, sigmas=sigmas)
+        if cond.corruption == "clean":
+            metrics["clean"] = result
+        else:
+            metrics["corrupted"].setdefault(cond.corruption, {})[str(cond.severity)] = result
+        if on_condition:
+            on_condition(cond, result)
+    return metrics
+
+
+def summarise(metrics: dict, primary: str = "AP") -> dict:
+    """Add ``summary`` (mPC, rPC, mRR, per category) for the primary metric."""
+    corrupted = {c: {s: m[primary] for s, m in sev.items()} for c, sev in metrics["corrupted"].items()}
+    cats = {c: category_of(c) for c in corrupted}
+    return robustness_summary(metrics["clean"][primary], corrupted, cats) if corrupted else {}
+
+

@@ -1,0 +1,123 @@
+"""``PoseNet``: an mmpose top-down model with the codec that trains and decodes it.
+
+We use mmpose for what it is good at (backbones, heads, losses, codecs) but not its runner or
+data pipeline: our training loop and evaluation feed tensors directly, which keeps them
+readable and deterministic. ``forward`` takes normalised crops (N,3,H,W) and returns the head's
+raw output; ``decode`` turns that into keypoints in input-crop pixels.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from robustpose.data.keypoints import COCO_FLIP_PAIRS
+from robustpose.models._mmpose_compat import import_mmpose
+from robustpose.models.registry import ModelSpec, codec_config, mmpose_config
+
+# ImageNet statistics (RGB, 0..255), as in mmpose's PoseDataPreprocessor.
+MEAN = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1)
+STD = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1)
+
+Output = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
+
+
+def _quiet_mmengine() -> None:
+    """mmengine logs every parameter's init at INFO; keep stage logs readable."""
+    import logging
+
+    from mmengine.logging import MMLogger
+
+    MMLogger.get_current_instance().setLevel(logging.WARNING)
+
+
+class PoseNet(nn.Module):
+    def __init__(self, spec: ModelSpec) -> None:
+        super().__init__()
+        import_mmpose()
+        from mmpose.models import build_pose_estimator
+        from mmpose.registry import KEYPOINT_CODECS
+
+        self.spec = spec
+        estimator = build_pose_estimator(mmpose_config(spec))
+        _quiet_mmengine()
+        estimator.init_weights()  # mmpose's own init (e.g. N(0, 0.001) for the final layer)
+        self.backbone = estimator.backbone
+        self.head = estimator.head
+        self.codec = KEYPOINT_CODECS.build(codec_config(spec))
+
+    @staticmethod
+    def normalise(images_uint8: torch.Tensor) -> torch.Tensor:
+        """(N,H,W,3) uint8 -> (N,3,H,W) float normalised."""
+        x = images_uint8.permute(0, 3, 1, 2).float()
+        return (x - MEAN.to(x.device)) / STD.to(x.device)
+
+    def forward(self, x: torch.Tensor) -> Output:
+        return self.head.forward(self.backbone(x))
+
+    def forward_flip_test(self, x: torch.Tensor) -> Output:
+        """Average of the outputs on ``x`` and on its mirror image (flipped back, left/right swapped).
+
+        The standard test-time augmentation of the papers' top-down results; for heatmaps the
+        flipped map is shifted one pixel, as in SimpleBaseline/HRNet, to undo the flip offset.
+        """
+        swap = list(range(self.spec.num_keypoints))
+        for a, b in COCO_FLIP_PAIRS:
+            swap[a], swap[b] = b, a
+        out, out_f = self(x), self(x.flip(3))
+        if self.spec.head == "heatmap":
+            back = out_f.flip(3)[:, swap]
+            back[..., 1:] = back[..., :-1].clone()
+            return (out + back) / 2
+        fx, fy = out_f
+        return ((out[0] + fx.flip(2)[:, swap]) / 2, (out[1] + fy[:, swap]) / 2)
+
+    def loss(self, output: Output, targets: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The head's own loss (KeypointMSELoss for heatmaps, KLDiscretLoss for SimCC)."""
+        if self.spec.head == "heatmap":
+            return self.head.loss_module(output, targets["heatmaps"], targets["weights"])
+        return self.head.loss_module(output, (targets["x_labels"], targets["y_labels"]), targets["weights"])
+
+    def encode(self, keypoints: np.ndarray, visible: np.ndarray) -> dict[str, np.ndarray]:
+        """Training targets for one instance: keypoints (K,2) in input pixels, visible (K,) 0/1."""
+        enc = self.codec.encode(keypoints[None].astype(np.float32), visible[None].astype(np.float32))
+        weights = enc["keypoint_weights"][0].astype(np.float32)
+        if self.spec.head == "heatmap":
+            return {"heatmaps": enc["heatmaps"].astype(np.float32), "weights": weights}
+        return {"x_labels": enc["keypoint_x_labels"][0].astype(np.float32),
+                "y_labels": enc["keypoint_y_labels"][0].astype(np.float32), "weights": weights}
+
+    @torch.no_grad()
+    def decode(self, output: Output) -> tuple[np.ndarray, np.ndarray]:
+        """Keypoints (N,K,2) in input-crop pixels and confidences (N,K)."""
+        if self.spec.head == "heatmap":
+            heatmaps = output.float().cpu().numpy()
+            pts, scores = zip(*(self.codec.decode(h) for h in heatmaps))
+            return np.concatenate(pts).astype(np.float64), np.concatenate(scores).astype(np.float64)
+        x, y = (o.float().cpu().numpy() for o in output)
+        pts, scores = self.codec.decode(x, y)
+        return pts.astype(np.float64), scores.astype(np.float64)
+
+
+def checkpoint_payload(net: PoseNet, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What a checkpoint holds: tensors and plain types only, so it loads with weights_only=True."""
+    return {"spec": net.spec.to_dict(), "state_dict": net.state_dict(), "meta": dict(extra or {})}
+
+
+def load_checkpoint(path: str) -> PoseNet:
+    """Rebuild a ``PoseNet`` from a checkpoint written by ``checkpoint_payload``.
+
+    ``weights_only=True``: a checkpoint is data, never code. A corrupt or foreign file fails with
+    an error that names it.
+    """
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        spec = ModelSpec.from_dict(payload["spec"])
+    except (RuntimeError, KeyError, ValueError, TypeError, OSError) as err:
+        raise ValueError(f"{path}: not a robustpose checkpoint ({err})") from None
+    net = PoseNet(spec)
+    net.load_state_dict(payload["state_dict"])
+    net.eval()
+    return net

@@ -1,0 +1,136 @@
+"""Model registry: a name maps to a builder of an mmpose top-down config.
+
+Each entry is a few lines over one general builder (``_topdown_config``): the embedded default
+uses small variants of the papers' architectures (SimpleBaseline = ResNet + deconvolution heatmap
+head; SimCC = ResNet + 1-D coordinate classification head) so they train on a CPU in minutes.
+"""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Callable
+
+HEADS = ("heatmap", "simcc")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Architecture hyper-parameters of a top-down model (everything a checkpoint needs to rebuild)."""
+    name: str
+    head: str                                   # heatmap | simcc
+    depth: int = 18                             # ResNet depth: 18, 34, 50, 101, 152
+    base_channels: int = 32                     # ResNet width (64 = the standard ResNet)
+    input_size: tuple[int, int] = (128, 96)     # model input (height, width), pixels
+    deconv_channels: tuple[int, ...] = (128, 64, 64)  # heatmap head: one x2 deconv per entry
+    sigma: float = 2.0                          # heatmap: Gaussian sigma in heatmap px; simcc: input px
+    simcc_split_ratio: float = 2.0              # simcc: bins per input pixel
+    num_keypoints: int = 17
+
+    def __post_init__(self) -> None:
+        if self.head not in HEADS:
+            raise ValueError(f"model {self.name!r}: head must be one of {HEADS}, got {self.head!r}")
+        if self.depth not in (18, 34, 50, 101, 152):
+            raise ValueError(f"model {self.name!r}: depth must be 18/34/50/101/152, got {self.depth}")
+        h, w = self.input_size
+        if h % 32 or w % 32:
+            raise ValueError(f"model {self.name!r}: input_size {self.input_size} must be multiples of 32")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["input_size"] = list(self.input_size)
+        d["deconv_channels"] = list(self.deconv_channels)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ModelSpec":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"model {d.get('name')!r}: unknown key(s) {unknown}; allowed: {sorted(known)}")
+        d = dict(d)
+        for key in ("input_size", "deconv_channels"):
+            if key in d:
+                d[key] = tuple(int(v) for v in d[key])
+        return cls(**d)
+
+
+_REGISTRY: dict[str, Callable[..., ModelSpec]] = {}
+
+
+def register_model(fn: Callable[..., ModelSpec]) -> Callable[..., ModelSpec]:
+    if fn.__name__ in _REGISTRY:
+        raise KeyError(f"model {fn.__name__!r} is already registered")
+    _REGISTRY[fn.__name__] = fn
+    return fn
+
+
+def list_models(pattern: str = "*") -> list[str]:
+    return [n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern)]
+
+
+def model_spec(name: str, **overrides: Any) -> ModelSpec:
+    """The spec of a registered model with ``overrides`` (e.g. from params) applied."""
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown model {name!r}; valid models: {', '.join(_REGISTRY)}")
+    base = _REGISTRY[name]().to_dict()
+    known = set(base)
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"model {name!r}: unknown parameter(s) {unknown}; allowed: {sorted(known - {'name', 'head'})}")
+    base.update(overrides)
+    return ModelSpec.from_dict(base)
+
+
+@register_model
+def simplebaseline_r18() -> ModelSpec:
+    """SimpleBaseline (Xiao et al. 2018) with a half-width ResNet-18: heatmap regression."""
+    return ModelSpec(name="simplebaseline_r18", head="heatmap", depth=18, base_channels=32)
+
+
+@register_model
+def simcc_r18() -> ModelSpec:
+    """SimCC (Li et al. 2022) with a half-width ResNet-18: per-axis coordinate classification."""
+    return ModelSpec(name="simcc_r18", head="simcc", depth=18, base_channels=32, sigma=3.0)
+
+
+@register_model
+def simplebaseline_r50() -> ModelSpec:
+    """SimpleBaseline ResNet-50 256x192: the papers' architecture (paper scale)."""
+    return ModelSpec(name="simplebaseline_r50", head="heatmap", depth=50, base_channels=64,
+                     input_size=(256, 192), deconv_channels=(256, 256, 256), sigma=2.0)
+
+
+def mmpose_config(spec: ModelSpec) -> dict[str, Any]:
+    """The mmpose 1.x ``TopdownPoseEstimator`` config dict for ``spec``."""
+    h, w = spec.input_size
+    backbone = dict(type="ResNet", depth=spec.depth, base_channels=spec.base_channels,
+                    stem_channels=spec.base_channels)
+    expansion = 1 if spec.depth < 50 else 4
+    feat_channels = spec.base_channels * 8 * expansion
+    if spec.head == "heatmap":
+        n = len(spec.deconv_channels)
+        head = dict(type="HeatmapHead", in_channels=feat_channels, out_channels=spec.num_keypoints,
+                    deconv_out_channels=spec.deconv_channels, deconv_kernel_sizes=(4,) * n,
+                    loss=dict(type="KeypointMSELoss", use_target_weight=True))
+    else:
+        head = dict(type="SimCCHead", in_channels=feat_channels, out_channels=spec.num_keypoints,
+                    input_size=(w, h), in_featuremap_size=(w // 32, h // 32),
+                    simcc_split_ratio=spec.simcc_split_ratio, deconv_out_channels=None,
+                    loss=dict(type="KLDiscretLoss", use_target_weight=True))
+    return dict(type="TopdownPoseEstimator", backbone=backbone, head=head)
+
+
+def codec_config(spec: ModelSpec) -> dict[str, Any]:
+    """The mmpose codec that turns keypoints into training targets and outputs into keypoints."""
+    h, w = spec.input_size
+    if spec.head == "heatmap":
+        stride = 32 // (2 ** len(spec.deconv_channels))
+        # unbiased=True: DARK sub-pixel decoding (Zhang et al. 2020); matters at low resolution.
+        return dict(type="MSRAHeatmap", input_size=(w, h), heatmap_size=(w // stride, h // stride),
+                    sigma=spec.sigma, unbiased=True)
+    return dict(type="SimCCLabel", input_size=(w, h), sigma=spec.sigma,
+                simcc_split_ratio=spec.simcc_split_ratio)
+
+
+__all__ = ["ModelSpec", "register_model", "list_models", "model_spec", "mmpose_config",
+           "codec_config", "HEADS"]

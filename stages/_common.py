@@ -1,0 +1,76 @@
+"""Glue shared by the stage scripts: import path, logging, params loading and validation.
+
+The library never reads params.yaml; each stage loads its own section here, validates it
+(unknown key, wrong type, unknown name -> one-line error naming the key and the choices) and
+passes plain values to the library.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import yaml  # noqa: E402
+
+
+class ParamsError(SystemExit):
+    """A params problem: exits with a one-line message instead of a traceback."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"params error: {message}")
+
+
+def setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+
+
+def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
+    try:
+        with open(path, "r", encoding="utf-8") as fh:
+            params = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: not found (run from the repository root)") from None
+    except yaml.YAMLError as err:
+        raise ParamsError(f"{path}: invalid YAML ({str(err).splitlines()[0]})") from None
+    if not isinstance(params, dict):
+        raise ParamsError(f"{path}: expected a mapping at the top level")
+    return params
+
+
+def section(params: dict[str, Any], key: str, schema: dict[str, type | tuple[type, ...]]) -> dict[str, Any]:
+    """``params[key]`` checked against ``schema`` (every key required, no unknown keys)."""
+    if key not in params or not isinstance(params[key], dict):
+        raise ParamsError(f"params.yaml: missing section {key!r}")
+    sec = params[key]
+    unknown = sorted(set(sec) - set(schema))
+    if unknown:
+        raise ParamsError(f"params.yaml: unknown key(s) {[f'{key}.{u}' for u in unknown]}; allowed: {sorted(schema)}")
+    for name, typ in schema.items():
+        if name not in sec:
+            raise ParamsError(f"params.yaml: missing key {key}.{name}")
+        value = sec[name]
+        if not isinstance(value, typ) or (isinstance(value, bool) and bool not in _as_tuple(typ)):
+            raise ParamsError(f"params.yaml: {key}.{name} = {value!r} should be of type "
+                              f"{' or '.join(t.__name__ for t in _as_tuple(typ))}")
+    return sec
+
+
+def _as_tuple(typ: type | tuple[type, ...]) -> tuple[type, ...]:
+    return typ if isinstance(typ, tuple) else (typ,)
+
+
+def check_choice(key: str, value: Any, choices: list[str]) -> None:
+    if value not in choices:
+        raise ParamsError(f"params.yaml: {key} = {value!r} is not one of {choices}")
+
+
+def seed(params: dict[str, Any]) -> int:
+    value = params.get("seed")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ParamsError(f"params.yaml: seed = {value!r} should be an integer")
+    return value

@@ -1,0 +1,70 @@
+"""Stage `evaluate@<model>-<dataset>`: clean + every corruption x severity -> metrics JSON.
+
+Usage: python stages/evaluate.py --model simcc_r18 --dataset synthetic --checkpoint models/simcc_r18.pt \
+           --data data/prepared/synthetic/val --corrupted data/corrupted/synthetic \
+           --predictions results/predictions/simcc_r18/synthetic --out results/metrics/simcc_r18/synthetic.json
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+
+import _common as C
+
+from robustpose import corrupt
+from robustpose._io import file_digest, write_json_atomic
+from robustpose.data.coco_format import load_annotations
+from robustpose.data.keypoints import sigmas_for
+from robustpose.evaluate.benchmark import evaluate_model, summarise
+from robustpose.evaluate.predict import gt_person_boxes
+from robustpose.models.estimator import PoseEstimator
+from robustpose.models.net import load_checkpoint
+
+SCHEMA = {"boxes": str, "batch_size": int}
+CORRUPT_SCHEMA = {"corruptions": list, "severities": list, "format": str, "jpeg_quality": int, "workers": int}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="evaluate one model on one dataset")
+    for flag in ("--model", "--dataset", "--checkpoint", "--data", "--corrupted", "--predictions", "--out"):
+        parser.add_argument(flag, required=True)
+    args = parser.parse_args(argv)
+    C.setup_logging()
+    params = C.load_params()
+    sec = C.section(params, "evaluate", SCHEMA)
+    csec = C.section(params, "corrupt", CORRUPT_SCHEMA)
+    C.check_choice("evaluate.boxes", sec["boxes"], ["gt"])
+    try:
+        corrupt.check_names(csec["corruptions"])
+    except ValueError as err:
+        raise C.ParamsError(f"params.yaml: corrupt.corruptions: {err}") from None
+
+    annotation_file = f"{args.data}/annotations.json"
+    annotations = load_annotations(annotation_file)
+    net = load_checkpoint(args.checkpoint)
+    estimator = PoseEstimator(net, batch_size=sec["batch_size"])
+    logging.info("evaluate %s on %s (%d images, %d corruptions x %d severities) on %s", args.model,
+                 args.dataset, len(annotations["images"]), len(csec["corruptions"]),
+                 len(csec["severities"]), estimator.device)
+    t0 = time.time()
+    metrics = evaluate_model(
+        estimator, annotation_file, f"{args.data}/images", args.corrupted, csec["corruptions"],
+        csec["severities"], args.predictions, file_digest(args.checkpoint), gt_person_boxes(annotations),
+        sigmas=sigmas_for(args.dataset),
+        clean_digests={im["file_name"]: file_digest(f"{args.data}/images/{im['file_name']}")
+                       for im in annotations["images"]},
+        on_condition=lambda cond, m: logging.info("%-24s AP %.4f", cond.key, m["AP"]))
+    metrics["summary"] = summarise(metrics, "AP")
+    metrics["meta"] = {"model": args.model, "dataset": args.dataset, "input_size": list(net.spec.input_size),
+                       "head": net.spec.head, "metric": "AP", "boxes": sec["boxes"],
+                       "categories": {c: corrupt.category_of(c) for c in csec["corruptions"]}}
+    write_json_atomic(args.out, metrics)
+    s = metrics["summary"]
+    logging.info("evaluate@%s-%s: AP %.4f mPC %.4f rPC %.4f in %.1f s -> %s", args.model, args.dataset,
+                 metrics["clean"]["AP"], s.get("mPC", float("nan")), s.get("rPC", float("nan")),
+                 time.time() - t0, args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Stage `figures`: reports/results.csv -> reports/figures/*_<dataset>.png.
+
+Usage: python stages/figures.py --results reports/results.csv --metrics results/metrics \
+           --out-dir reports/figures
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("MPLBACKEND", "Agg")  # headless: never try a GUI backend
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from robustpose.report import (  # noqa: E402
+    dataset_metric,
+    model_info,
+    plot_ap_per_corruption,
+    plot_ap_vs_severity,
+    plot_rpc_vs_clean,
+    read_results,
+    save_figure,
+)
+
+FIGURES = {
+    "ap_per_corruption": plot_ap_per_corruption,
+    "ap_vs_severity": plot_ap_vs_severity,
+    "rpc_vs_clean": plot_rpc_vs_clean,
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, required=True, help="long-format results CSV")
+    parser.add_argument("--metrics", type=Path, required=True,
+                        help="dir of <model>/<dataset>.json (for each dataset's primary metric)")
+    parser.add_argument("--out-dir", type=Path, required=True, help="dir for the PNG figures")
+    args = parser.parse_args(argv)
+
+    results = read_results(args.results)
+    info = model_info(sorted(args.metrics.glob("*/*.json")))
+    for dataset in sorted(set(results["dataset"])):
+        metric = dataset_metric(info, dataset)
+        for name, plot in FIGURES.items():
+            path = args.out_dir / f"{name}_{dataset}.png"
+            save_figure(plot(results, dataset, metric), path)
+            print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Stage `train@<model>`: train one top-down model on the clean training split.
+
+Usage: python stages/train.py --model simcc_r18 --data data/prepared/synthetic/train \
+           --out models/simcc_r18.pt --live results/train/simcc_r18
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import time
+
+import _common as C
+import torch
+
+from robustpose._io import write_bytes_atomic
+from robustpose.data.coco_format import instances_by_image, load_annotations
+from robustpose.data.images import read_image
+from robustpose.models import list_models, model_spec
+from robustpose.models.net import PoseNet, checkpoint_payload
+from robustpose.train.topdown import TrainConfig, build_trainset, train_topdown
+
+TRAIN_SCHEMA = {"steps": int, "batch_size": int, "lr": float, "weight_decay": float, "warmup_steps": int,
+                "scale_range": float, "rotation_deg": (int, float), "flip_prob": float, "threads": int}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="train one model")
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--data", required=True, help="training split: annotations.json + images/")
+    parser.add_argument("--out", required=True, help="checkpoint path")
+    parser.add_argument("--live", required=True, help="dvclive directory")
+    args = parser.parse_args(argv)
+    C.setup_logging()
+    params = C.load_params()
+    C.check_choice("models[]", args.model, list_models())
+    # model.<name> holds architecture overrides and, optionally, per-model training overrides
+    overrides = dict(params.get("model", {}).get(args.model, {}) or {})
+    train_overrides = {k: overrides.pop(k) for k in list(overrides) if k in TRAIN_SCHEMA}
+    try:
+        spec = model_spec(args.model, **overrides)
+        train_params = {**C.section(params, "train", TRAIN_SCHEMA), **train_overrides}
+        cfg = TrainConfig(seed=C.seed(params), **train_params)
+    except ValueError as err:
+        raise C.ParamsError(f"params.yaml: {err}") from None
+
+    ann = load_annotations(f"{args.data}/annotations.json")
+    by_image = instances_by_image(ann)
+    images = [read_image(f"{args.data}/images/{im['file_name']}") for im in ann["images"]]
+    data = build_trainset(images, [by_image[im["id"]] for im in ann["images"]])
+    logging.info("train %s (%s head, input %s) on %d instances from %s", spec.name, spec.head,
+                 spec.input_size, len(data.instances), args.data)
+
+    from dvclive import Live  # dvclive: curves for `dvc plots`; dvcyaml=None keeps dvc.yaml ours
+    t0 = time.time()
+    with Live(dir=args.live, dvcyaml=None, save_dvc_exp=False, report=None) as live:
+        def on_log(step: int, values: dict[str, float]) -> None:
+            live.step = step
+            for key, value in values.items():
+                live.log_metric(key, value)
+            live.next_step()
+
+        net = train_topdown(PoseNet(spec), data, cfg, on_log=on_log)
+        live.summary = {"train_seconds": round(time.time() - t0, 1), "instances": len(data.instances)}
+    buf = io.BytesIO()
+    torch.save(checkpoint_payload(net, {"train_seconds": round(time.time() - t0, 1)}), buf)
+    write_bytes_atomic(args.out, buf.getvalue())
+    logging.info("train@%s done in %.1f s -> %s", spec.name, time.time() - t0, args.out)
+
+
+if __name__ == "__main__":
+    main()
