@@ -1,0 +1,144 @@
+"""Corruption registry, seeded determinism, reference recipe, dataset-level generation."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from robustpose import corrupt
+from robustpose._io import pixel_digest
+from robustpose.corrupt.dataset import CorruptJob, corrupt_dataset
+from robustpose.data.images import write_image
+
+ALL = corrupt.names()
+
+
+@pytest.fixture(scope="module")
+def image() -> np.ndarray:
+    """A 48x64 image with structure (gradient + a bright square) so blurs and noise show."""
+    y, x = np.mgrid[0:48, 0:64]
+    img = np.stack([x * 4, y * 5, (x + y) * 2], axis=2).astype(np.uint8)
+    img[10:30, 20:40] = 230
+    return img
+
+
+def test_registry_has_the_coco_c_15_in_paper_order_and_the_4_extra():
+    assert corrupt.names("imagenet_c") == [
+        "gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass_blur", "motion_blur",
+        "zoom_blur", "snow", "frost", "fog", "brightness", "contrast", "elastic_transform", "pixelate",
+        "jpeg_compression"]
+    assert corrupt.names("imagenet_c_extra") == ["speckle_noise", "gaussian_blur", "spatter", "saturate"]
+    assert corrupt.names(pattern="*_blur") == ["defocus_blur", "glass_blur", "motion_blur", "zoom_blur", "gaussian_blur"]
+    assert corrupt.category_of("fog") == "weather" and corrupt.category_of("pixelate") == "digital"
+
+
+def test_unknown_name_lists_valid_ones(image):
+    with pytest.raises(KeyError, match="unknown corruption 'gaussian'.*gaussian_noise"):
+        corrupt.apply(image, "gaussian", 1, 0)
+    with pytest.raises(ValueError, match=r"unknown corruption\(s\) \['nope'\]"):
+        corrupt.check_names(["fog", "nope"])
+    with pytest.raises(ValueError, match="severity"):
+        corrupt.apply(image, "fog", 6, 0)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_same_seed_same_output_and_contract(image, name):
+    a = corrupt.apply(image, name, 3, 11)
+    b = corrupt.apply(image, name, 3, np.random.default_rng(11))
+    assert a.shape == image.shape and a.dtype == np.uint8
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, image), f"{name} at severity 3 left the image unchanged"
+
+
+@pytest.mark.parametrize("name", ["gaussian_noise", "impulse_noise", "glass_blur", "frost", "snow", "elastic_transform"])
+def test_different_seeds_differ_and_global_state_is_untouched(image, name):
+    np.random.seed(123)
+    before = np.random.get_state()[1].copy()
+    a = corrupt.apply(image, name, 4, 1)
+    b = corrupt.apply(image, name, 4, 2)
+    assert not np.array_equal(a, b)
+    np.testing.assert_array_equal(np.random.get_state()[1], before)
+
+
+def test_severity_increases_damage(image):
+    errs = [np.abs(corrupt.apply(image, "gaussian_noise", s, 0).astype(int) - image).mean() for s in range(1, 6)]
+    assert errs == sorted(errs) and errs[-1] > 2 * errs[0]
+
+
+def test_grayscale_and_rgba_are_handled(image):
+    gray = image[:, :, 0].copy()
+    out = corrupt.apply(gray, "contrast", 2, 0)
+    assert out.shape == gray.shape and out.dtype == np.uint8
+    rgba = np.concatenate([image, np.full(image.shape[:2] + (1,), 77, np.uint8)], axis=2)
+    out = corrupt.apply(rgba, "fog", 2, 0)
+    assert out.shape == rgba.shape
+    assert (out[:, :, 3] == 77).all()
+    np.testing.assert_array_equal(out[:, :, :3], corrupt.apply(image, "fog", 2, 0))
+
+
+@pytest.mark.parametrize("name", ["gaussian_noise", "motion_blur", "frost", "contrast"])
+def test_reference_recipe_is_imagecorruptions_after_seed_1(image, name):
+    import imagecorruptions
+
+    np.random.seed(1)
+    expected = imagecorruptions.corrupt(image, severity=2, corruption_name=name)
+    np.testing.assert_array_equal(corrupt.apply_reference(image, name, 2), expected)
+
+
+def test_digests_are_identical_in_another_process(image):
+    names = ["impulse_noise", "glass_blur", "zoom_blur"]
+    here = [pixel_digest(corrupt.apply(image, n, 2, 5)) for n in names]
+    code = (
+        "import numpy as np, sys;from robustpose import corrupt;from robustpose._io import pixel_digest;"
+        "y, x = np.mgrid[0:48, 0:64];img = np.stack([x * 4, y * 5, (x + y) * 2], axis=2).astype(np.uint8);"
+        "img[10:30, 20:40] = 230;"
+        f"print([pixel_digest(corrupt.apply(img, n, 2, 5)) for n in {names!r}])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    assert out.stdout.strip() == str(here)
+
+
+def _tiny_dataset(root: Path, n: int = 4) -> Path:
+    rng = np.random.default_rng(0)
+    images, anns = [], []
+    for i in range(n):
+        name = f"img_{i}.png"
+        write_image(root / "images" / name, (rng.random((40, 48, 3)) * 255).astype(np.uint8))
+        images.append({"id": i + 1, "file_name": name, "height": 40, "width": 48})
+        anns.append({"id": i + 1, "image_id": i + 1, "category_id": 1, "bbox": [5, 5, 20, 30], "area": 600,
+                     "iscrowd": 0, "num_keypoints": 1, "keypoints": [10, 10, 2] + [0] * 48})
+    ann = {"images": images, "annotations": anns, "categories": [{"id": 1, "name": "person",
+                                                                   "keypoints": [str(k) for k in range(17)]}]}
+    (root / "annotations.json").write_text(json.dumps(ann))
+    return root / "annotations.json"
+
+
+def test_dataset_corruption_is_worker_independent_and_resumable(tmp_path):
+    ann = _tiny_dataset(tmp_path / "src")
+    jobs = {w: CorruptJob(str(tmp_path / "src" / "images"), str(tmp_path / f"out{w}"), "toy", "shot_noise", seed=3)
+            for w in (1, 2)}
+    m1 = corrupt_dataset(jobs[1], ann, [1, 3], workers=1)
+    m2 = corrupt_dataset(jobs[2], ann, [1, 3], workers=2)
+    assert m1 == m2 and len(m1) == 8
+    assert (tmp_path / "out1" / "manifest.json").read_bytes() == (tmp_path / "out2" / "manifest.json").read_bytes()
+    # resume: remove two outputs, keep the others; finished files are not rewritten
+    kept = tmp_path / "out1" / "1" / "img_0.png"
+    mtime = kept.stat().st_mtime_ns
+    (tmp_path / "out1" / "3" / "img_2.png").unlink()
+    (tmp_path / "out1" / "manifest.json").unlink()
+    assert corrupt_dataset(jobs[1], ann, [1, 3], workers=1) == m1
+    assert kept.stat().st_mtime_ns == mtime
+
+
+def test_jpeg_output_digest_is_of_decoded_pixels(tmp_path):
+    ann = _tiny_dataset(tmp_path / "src", n=2)
+    job = CorruptJob(str(tmp_path / "src" / "images"), str(tmp_path / "out"), "toy", "fog", seed=0, fmt="jpeg")
+    manifest = corrupt_dataset(job, ann, [2])
+    from robustpose.data.images import read_image
+    assert manifest == {f"2/img_{i}.jpg": pixel_digest(read_image(tmp_path / "out" / "2" / f"img_{i}.jpg"))
+                        for i in range(2)}

@@ -1,0 +1,101 @@
+"""End to end: `dvc repro` on tiny params in a copy of the repository, then a no-op re-run.
+
+Slow (a minute or two): marked `slow`; CI runs it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = {
+    "synthetic": {"n_train": 24, "n_val": 6, "image_height": 96, "image_width": 96, "min_people": 1, "max_people": 2},
+    "corrupt": {"corruptions": ["gaussian_noise", "motion_blur"], "severities": [1, 5]},
+    "models": ["simplebaseline_r18", "simcc_r18"],
+    "model": {"simplebaseline_r18": {"input_size": [64, 64], "base_channels": 8, "deconv_channels": [16, 16, 16], "steps": 4},
+              "simcc_r18": {"input_size": [64, 64], "base_channels": 8, "steps": 4}},
+    "train": {"batch_size": 4, "warmup_steps": 1},
+}
+
+
+def _merge(base: dict, override: dict) -> dict:
+    out = dict(base)
+    for k, v in override.items():
+        out[k] = _merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) and k != "model" else v
+    return out
+
+
+def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    """A git repo holding the project's tracked files (no outputs) with tiny params."""
+    dst = tmp_path_factory.mktemp("e2e") / "repo"
+    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split()
+    for f in files:
+        src = ROOT / f
+        if src.is_file() and not f.startswith(("reports/", "results/", "dvc.lock")):
+            (dst / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst / f)
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    (dst / "params.yaml").write_text(yaml.safe_dump(_merge(params, TINY), sort_keys=False))
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
+                ["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "tiny"]):
+        subprocess.run(cmd, cwd=dst, check=True, capture_output=True)
+    return dst
+
+
+@pytest.mark.slow
+def test_dvc_repro_end_to_end_then_noop(repo):
+    first = _run(["dvc", "repro"], repo)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    metrics = json.loads((repo / "results/metrics/simcc_r18/synthetic.json").read_text())
+    assert set(metrics) == {"meta", "clean", "corrupted", "summary"}
+    assert set(metrics["corrupted"]) == {"gaussian_noise", "motion_blur"}
+    assert set(metrics["corrupted"]["motion_blur"]) == {"1", "5"}
+    assert {"mPC", "rPC", "mRR", "per_category"} <= set(metrics["summary"])
+    df = pd.read_csv(repo / "reports/results.csv")
+    assert list(df.columns) == ["dataset", "model", "corruption", "category", "severity", "metric", "value"]
+    assert len(df) == 2 * (1 + 2 * 2) * 10  # models x conditions x stats
+    for name in ("table1_synthetic.md", "table1_synthetic.tex", "table1_synthetic.csv"):
+        assert (repo / "reports/tables" / name).stat().st_size > 0
+    assert json.loads((repo / "reports/metrics.json").read_text())["synthetic"]["simcc_r18"]["mPC"] >= 0
+    assert len(list((repo / "reports/figures").glob("*.png"))) == 3
+    manifest = json.loads((repo / "data/corrupted/synthetic/motion_blur/manifest.json").read_text())
+    assert len(manifest) == 6 * 2
+
+    second = _run(["dvc", "repro"], repo)
+    assert second.returncode == 0
+    assert "Running stage" not in second.stdout, second.stdout
+
+    status = _run(["dvc", "status"], repo)
+    assert "up to date" in status.stdout
+
+
+@pytest.mark.slow
+def test_bad_params_fail_with_one_line_errors(repo):
+    env_py = sys.executable
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    bad = dict(params, corrupt={**params["corrupt"], "corruptions": ["gaussian_noise", "fgo"]})
+    (repo / "params.yaml").write_text(yaml.safe_dump(bad))
+    try:
+        r = _run([env_py, "stages/corrupt.py", "--dataset", "synthetic", "--corruption", "fog",
+                  "--data", "data/prepared/synthetic/val", "--out", "/tmp/never"], repo)
+        assert r.returncode != 0
+        assert r.stderr.strip().splitlines()[-1].startswith("params error: params.yaml: corrupt.corruptions: unknown corruption(s) ['fgo']")
+        r = _run([env_py, "stages/train.py", "--model", "hrnet_w99", "--data", "x", "--out", "y", "--live", "z"], repo)
+        assert r.returncode != 0 and "hrnet_w99" in r.stderr.strip().splitlines()[-1]
+    finally:
+        (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
