@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -23,6 +23,19 @@ class ParamsError(SystemExit):
 
     def __init__(self, message: str) -> None:
         super().__init__(f"params error: {message}")
+
+
+def run(main: Callable[[], None]) -> None:
+    """Run a stage's ``main``; bad input ends it with one line naming the file and the problem.
+
+    The library raises ValueError/KeyError/FileNotFoundError with messages that already name the
+    file; a traceback would bury that line, so we print it alone and exit non-zero.
+    """
+    try:
+        main()
+    except (ValueError, KeyError, FileNotFoundError) as err:
+        message = err.args[0] if err.args else repr(err)
+        sys.exit(f"error: {message}")
 
 
 def setup_logging() -> None:

@@ -18,6 +18,7 @@ from robustpose.data.coco_format import instances_by_image, load_annotations
 from robustpose.data.images import read_image
 from robustpose.models import list_models, model_spec
 from robustpose.models.net import PoseNet, checkpoint_payload
+from robustpose.seeding import derive_entropy
 from robustpose.train.topdown import TrainConfig, build_trainset, train_topdown
 
 TRAIN_SCHEMA = {"steps": int, "batch_size": int, "lr": float, "weight_decay": float, "warmup_steps": int,
@@ -60,7 +61,8 @@ def main(argv: list[str] | None = None) -> None:
                 live.log_metric(key, value)
             live.next_step()
 
-        net = train_topdown(PoseNet(spec), data, cfg, on_log=on_log)
+        net = train_topdown(PoseNet(spec, init_seed=derive_entropy(cfg.seed, spec.name, 'init') % 2**63),
+                           data, cfg, on_log=on_log)
         live.summary = {"train_seconds": round(time.time() - t0, 1), "instances": len(data.instances)}
     buf = io.BytesIO()
     torch.save(checkpoint_payload(net, {"train_seconds": round(time.time() - t0, 1)}), buf)
@@ -69,4 +71,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    C.run(main)

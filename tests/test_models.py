@@ -57,7 +57,7 @@ def test_encode_then_decode_recovers_keypoints(net):
         out = (torch.from_numpy(target["x_labels"])[None], torch.from_numpy(target["y_labels"])[None])
     pts, scores = net.decode(out)
     assert pts.shape == (1, 17, 2) and scores.shape == (1, 17)
-    np.testing.assert_allclose(pts[0], kps, atol=1.0)
+    np.testing.assert_allclose(pts[0], kps, atol=1.5)  # DARK sub-pixel decoding at 16x16 maps
 
 
 def test_invisible_keypoints_get_zero_weight(net):

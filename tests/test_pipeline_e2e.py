@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -51,8 +52,8 @@ def repo(tmp_path_factory) -> Path:
             shutil.copy2(src, dst / f)
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     (dst / "params.yaml").write_text(yaml.safe_dump(_merge(params, TINY), sort_keys=False))
-    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
-                ["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "tiny"]):
+    for cmd in (["git", "init", "-q"], ["git", "config", "user.email", "e2e@robustpose.invalid"],
+                ["git", "config", "user.name", "e2e"], ["git", "add", "-A"], ["git", "commit", "-qm", "tiny"]):
         subprocess.run(cmd, cwd=dst, check=True, capture_output=True)
     return dst
 
@@ -83,6 +84,18 @@ def test_dvc_repro_end_to_end_then_noop(repo):
     status = _run(["dvc", "status"], repo)
     assert "up to date" in status.stdout
 
+    # an experiment on one model's hyper-parameter re-runs only what depends on it
+    for cmd in (["git", "add", "-A"], ["git", "commit", "-qm", "run"]):
+        subprocess.run(cmd, cwd=repo, check=True, capture_output=True)
+    exp = _run(["dvc", "exp", "run", "-S", "model.simcc_r18.steps=6"], repo)
+    assert exp.returncode == 0, exp.stdout[-3000:] + exp.stderr[-3000:]
+    ran = set(re.findall(r"Running stage '([^']+)'", exp.stdout))
+    assert ran == {"train@simcc_r18", "evaluate@simcc_r18-synthetic", "tables", "figures"}, ran
+    diff = _run(["dvc", "metrics", "diff", "--json"], repo)
+    changed = json.loads(diff.stdout)
+    assert any("simcc_r18" in key for key in changed.get("reports/metrics.json", {})), diff.stdout
+    assert not any("simplebaseline_r18" in key for key in changed.get("reports/metrics.json", {}))
+
 
 @pytest.mark.slow
 def test_bad_params_fail_with_one_line_errors(repo):
@@ -99,3 +112,19 @@ def test_bad_params_fail_with_one_line_errors(repo):
         assert r.returncode != 0 and "hrnet_w99" in r.stderr.strip().splitlines()[-1]
     finally:
         (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+@pytest.mark.slow
+def test_unreadable_image_stops_a_stage_with_one_line(repo, tmp_path):
+    data = tmp_path / "val"
+    (data / "images").mkdir(parents=True)
+    (data / "images" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\ntruncated")
+    (data / "annotations.json").write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "broken.png", "height": 64, "width": 64}],
+        "annotations": [], "categories": [{"id": 1, "name": "person", "keypoints": [str(k) for k in range(17)]}]}))
+    r = _run([sys.executable, "stages/corrupt.py", "--dataset", "synthetic", "--corruption", "fog",
+              "--data", str(data), "--out", str(tmp_path / "out")], repo)
+    assert r.returncode != 0
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "broken.png: unreadable image" in last
+    assert "Traceback" not in r.stderr

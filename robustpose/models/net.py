@@ -7,6 +7,7 @@ raw output; ``decode`` turns that into keypoints in input-crop pixels.
 """
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import numpy as np
@@ -34,16 +35,21 @@ def _quiet_mmengine() -> None:
 
 
 class PoseNet(nn.Module):
-    def __init__(self, spec: ModelSpec) -> None:
+    def __init__(self, spec: ModelSpec, init_seed: int | None = None) -> None:
+        """Build the network; ``init_seed`` makes the initial weights a function of it alone
+        (the global torch RNG is forked, so the caller's random state is untouched)."""
         super().__init__()
         import_mmpose()
         from mmpose.models import build_pose_estimator
         from mmpose.registry import KEYPOINT_CODECS
 
         self.spec = spec
-        estimator = build_pose_estimator(mmpose_config(spec))
-        _quiet_mmengine()
-        estimator.init_weights()  # mmpose's own init (e.g. N(0, 0.001) for the final layer)
+        with torch.random.fork_rng(devices=[]):
+            if init_seed is not None:
+                torch.manual_seed(init_seed)
+            estimator = build_pose_estimator(mmpose_config(spec))
+            _quiet_mmengine()
+            estimator.init_weights()  # mmpose's own init (e.g. N(0, 0.001) for the final layer)
         self.backbone = estimator.backbone
         self.head = estimator.head
         self.codec = KEYPOINT_CODECS.build(codec_config(spec))
@@ -115,7 +121,7 @@ def load_checkpoint(path: str) -> PoseNet:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         spec = ModelSpec.from_dict(payload["spec"])
-    except (RuntimeError, KeyError, ValueError, TypeError, OSError) as err:
+    except (RuntimeError, KeyError, ValueError, TypeError, OSError, pickle.UnpicklingError, EOFError) as err:
         raise ValueError(f"{path}: not a robustpose checkpoint ({err})") from None
     net = PoseNet(spec)
     net.load_state_dict(payload["state_dict"])

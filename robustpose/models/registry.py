@@ -21,8 +21,8 @@ class ModelSpec:
     depth: int = 18                             # ResNet depth: 18, 34, 50, 101, 152
     base_channels: int = 32                     # ResNet width (64 = the standard ResNet)
     input_size: tuple[int, int] = (128, 96)     # model input (height, width), pixels
-    deconv_channels: tuple[int, ...] = (128, 64, 64)  # heatmap head: one x2 deconv per entry
-    sigma: float = 2.0                          # heatmap: Gaussian sigma in heatmap px; simcc: input px
+    deconv_channels: tuple[int, ...] = (128, 64, 64)  # one x2 deconv per entry (() = none)
+    sigma: float = 2.0                          # Gaussian label sigma: heatmap px / SimCC bins
     simcc_split_ratio: float = 2.0              # simcc: bins per input pixel
     num_keypoints: int = 17
 
@@ -90,7 +90,8 @@ def simplebaseline_r18() -> ModelSpec:
 @register_model
 def simcc_r18() -> ModelSpec:
     """SimCC (Li et al. 2022) with a half-width ResNet-18: per-axis coordinate classification."""
-    return ModelSpec(name="simcc_r18", head="simcc", depth=18, base_channels=32, sigma=3.0)
+    return ModelSpec(name="simcc_r18", head="simcc", depth=18, base_channels=32, sigma=2.5)
+
 
 
 @register_model
@@ -113,10 +114,18 @@ def mmpose_config(spec: ModelSpec) -> dict[str, Any]:
                     deconv_out_channels=spec.deconv_channels, deconv_kernel_sizes=(4,) * n,
                     loss=dict(type="KeypointMSELoss", use_target_weight=True))
     else:
+        # With deconvolutions this is SimCC on SimpleBaseline features ("SimBa" in the SimCC
+        # paper): per-keypoint maps are flattened into 1-D x/y classifiers.
+        n = len(spec.deconv_channels)
         head = dict(type="SimCCHead", in_channels=feat_channels, out_channels=spec.num_keypoints,
                     input_size=(w, h), in_featuremap_size=(w // 32, h // 32),
-                    simcc_split_ratio=spec.simcc_split_ratio, deconv_out_channels=None,
-                    loss=dict(type="KLDiscretLoss", use_target_weight=True))
+                    simcc_split_ratio=spec.simcc_split_ratio,
+                    deconv_out_channels=spec.deconv_channels or None,
+                    deconv_kernel_sizes=(4,) * n or None, deconv_num_groups=(1,) * n or None,
+                    # RTMPose's recipe (sharpened softmax, unnormalised Gaussian labels): it
+                    # converges in far fewer steps than the original SimCC loss settings.
+                    loss=dict(type="KLDiscretLoss", use_target_weight=True, beta=10.0,
+                              label_softmax=True))
     return dict(type="TopdownPoseEstimator", backbone=backbone, head=head)
 
 
@@ -129,7 +138,7 @@ def codec_config(spec: ModelSpec) -> dict[str, Any]:
         return dict(type="MSRAHeatmap", input_size=(w, h), heatmap_size=(w // stride, h // stride),
                     sigma=spec.sigma, unbiased=True)
     return dict(type="SimCCLabel", input_size=(w, h), sigma=spec.sigma,
-                simcc_split_ratio=spec.simcc_split_ratio)
+                simcc_split_ratio=spec.simcc_split_ratio, normalize=False)
 
 
 __all__ = ["ModelSpec", "register_model", "list_models", "model_spec", "mmpose_config",

@@ -32,8 +32,8 @@ class TrainConfig:
     lr: float = 2e-3               # peak AdamW learning rate
     weight_decay: float = 1e-4
     warmup_steps: int = 100
-    scale_range: float = 0.25      # box scale drawn from [1 - s, 1 + s]
-    rotation_deg: float = 30.0     # rotation drawn from N(0, r/2) clipped to [-r, r], with prob 0.6
+    scale_range: float = 0.2       # box scale drawn from [1 - s, 1 + s]
+    rotation_deg: float = 20.0     # rotation drawn from N(0, r/2) clipped to [-r, r], with prob 0.6
     flip_prob: float = 0.5
     seed: int = 0
     threads: int = 2               # torch CPU threads (fixed for reproducibility)
@@ -114,7 +114,7 @@ def train_topdown(net: PoseNet, data: TrainSet, cfg: TrainConfig,
     """
     if not data.instances:
         raise ValueError("no training instances with labelled keypoints")
-    torch.manual_seed(rng_for(cfg.seed, net.spec.name, "init").integers(2**31))
+    torch.manual_seed(rng_for(cfg.seed, net.spec.name, "train").integers(2**31))
     torch.set_num_threads(cfg.threads)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     net.train()

@@ -1,0 +1,71 @@
+"""Whole-benchmark evaluation: conditions, cached predictions keyed by model and data digests."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from robustpose.corrupt.dataset import CorruptJob, corrupt_dataset
+from robustpose.data.synthetic import SyntheticConfig, write_split
+from robustpose.evaluate import benchmark
+from robustpose.evaluate.benchmark import conditions, evaluate_model, summarise
+from robustpose.evaluate.predict import gt_person_boxes
+from robustpose.models import model_spec
+from robustpose.models.estimator import PoseEstimator
+from robustpose.models.net import PoseNet
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bench")
+    ann_file = write_split(root / "val", SyntheticConfig(image_height=64, image_width=64), 0, "val", 3)
+    for name in ("fog", "pixelate"):
+        corrupt_dataset(CorruptJob(str(root / "val" / "images"), str(root / "corrupted" / name), "synthetic", name, 0),
+                        ann_file, [1, 2])
+    torch.manual_seed(0)
+    net = PoseNet(model_spec("simplebaseline_r18", input_size=(64, 64), base_channels=8, deconv_channels=(8, 8, 8)))
+    est = PoseEstimator(net, device=torch.device("cpu"), flip_test=False)
+    ann = json.loads(Path(ann_file).read_text())
+    return root, ann_file, est, gt_person_boxes(ann)
+
+
+def _run(setup, cache: Path, digest: str = "model-a") -> dict:
+    root, ann_file, est, boxes = setup
+    return evaluate_model(est, ann_file, root / "val" / "images", root / "corrupted", ["fog", "pixelate"], [1, 2],
+                          cache, digest, boxes)
+
+
+def test_conditions_order():
+    assert [c.key for c in conditions(["fog"], [1, 3])] == ["clean", "fog-1", "fog-3"]
+
+
+def test_metrics_layout_and_summary(setup, tmp_path):
+    m = _run(setup, tmp_path / "cache")
+    assert set(m["corrupted"]) == {"fog", "pixelate"} and set(m["corrupted"]["fog"]) == {"1", "2"}
+    assert set(m["clean"]) >= {"AP", "AR"}
+    s = summarise(m)
+    mean = np.mean([np.mean([m["corrupted"][c][k]["AP"] for k in ("1", "2")]) for c in ("fog", "pixelate")])
+    assert s["mPC"] == pytest.approx(mean)
+    assert set(s["per_category"]) == {"weather", "digital"}
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 5
+
+
+def test_resume_uses_cache_and_a_new_model_does_not(setup, tmp_path, monkeypatch):
+    first = _run(setup, tmp_path / "cache")
+    calls = []
+    real = benchmark.predict_images
+    monkeypatch.setattr(benchmark, "predict_images", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert _run(setup, tmp_path / "cache") == first and calls == []       # everything cached
+    (tmp_path / "cache" / "fog-2.json").unlink()                          # an interrupted run
+    assert _run(setup, tmp_path / "cache") == first and len(calls) == 1
+    _run(setup, tmp_path / "cache", digest="model-b")                     # stale cache ignored
+    assert len(calls) == 6
+
+
+def test_missing_corrupted_image_is_a_clear_error(setup, tmp_path):
+    root, ann_file, est, boxes = setup
+    with pytest.raises(ValueError, match="manifest.json: no severity 3 image"):
+        evaluate_model(est, ann_file, root / "val" / "images", root / "corrupted", ["fog"], [3], tmp_path, "m", boxes)
