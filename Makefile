@@ -12,10 +12,10 @@ STAMP := $(VENV)/.installed
 # opencv-python, chumpy and a CUDA torchvision), then xtcocotools rebuilt against numpy 2.
 $(STAMP): requirements.txt requirements-nodeps.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -r requirements.txt
-	$(PIP) install -q --no-deps -r requirements-nodeps.txt
-	$(PIP) install -q --no-deps --no-binary xtcocotools --no-build-isolation xtcocotools==1.14.3
+	$(PIP) install -q --no-compile torch==2.13.0
+	$(PIP) install -q --no-compile -r requirements.txt
+	$(PIP) install -q --no-compile --no-deps -r requirements-nodeps.txt
+	$(PIP) install -q --no-compile --no-deps --no-binary xtcocotools --no-build-isolation xtcocotools==1.14.3
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -21,7 +21,7 @@ from robustpose.evaluate.predict import gt_person_boxes
 from robustpose.models.estimator import PoseEstimator
 from robustpose.models.net import load_checkpoint
 
-SCHEMA = {"boxes": str, "batch_size": int}
+SCHEMA = {"boxes": str, "batch_size": int, "flip_test": bool}
 CORRUPT_SCHEMA = {"corruptions": list, "severities": list, "format": str, "jpeg_quality": int, "workers": int}
 
 
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     annotation_file = f"{args.data}/annotations.json"
     annotations = load_annotations(annotation_file)
     net = load_checkpoint(args.checkpoint)
-    estimator = PoseEstimator(net, batch_size=sec["batch_size"])
+    estimator = PoseEstimator(net, batch_size=sec["batch_size"], flip_test=sec["flip_test"])
     logging.info("evaluate %s on %s (%d images, %d corruptions x %d severities) on %s", args.model,
                  args.dataset, len(annotations["images"]), len(csec["corruptions"]),
                  len(csec["severities"]), estimator.device)
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
         on_condition=lambda cond, m: logging.info("%-24s AP %.4f", cond.key, m["AP"]))
     metrics["summary"] = summarise(metrics, "AP")
     metrics["meta"] = {"model": args.model, "dataset": args.dataset, "input_size": list(net.spec.input_size),
-                       "head": net.spec.head, "metric": "AP", "boxes": sec["boxes"],
+                       "head": net.spec.head, "metric": "AP", "boxes": sec["boxes"], "flip_test": sec["flip_test"],
                        "categories": {c: corrupt.category_of(c) for c in csec["corruptions"]}}
     write_json_atomic(args.out, metrics)
     s = metrics["summary"]
