@@ -10,13 +10,11 @@ from __future__ import annotations
 import logging
 import math
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from robustpose.data.coco_format import Instance
 from robustpose.data.keypoints import COCO_FLIP_PAIRS
@@ -121,33 +119,23 @@ def train_topdown(net: PoseNet, data: TrainSet, cfg: TrainConfig,
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     net.train()
     t0, running = time.time(), []
-
-    def batch_for(step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    from tqdm import tqdm
+    for step in tqdm(range(cfg.steps), desc=f"train {net.spec.name}", mininterval=5):
         rng = rng_for(cfg.seed, net.spec.name, "step", step)
         idx = rng.integers(0, len(data.instances), size=cfg.batch_size)
-        return make_batch(net, data, idx, rng, cfg)
-
-    # The next batch is cropped and encoded in a thread while the model trains on this one
-    # (cv2 and numpy release the GIL); batch content depends only on the step, so this does
-    # not change the result.
-    with ThreadPoolExecutor(max_workers=1) as prefetch:
-        pending = prefetch.submit(batch_for, 0)
-        for step in tqdm(range(cfg.steps), desc=f"train {net.spec.name}", mininterval=5):
-            x, y = pending.result()
-            if step + 1 < cfg.steps:
-                pending = prefetch.submit(batch_for, step + 1)
-            for group in opt.param_groups:
-                group["lr"] = lr_at(step, cfg)
-            loss = net.loss(net(x), y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            running.append(loss.item())
-            if on_log and ((step + 1) % log_every == 0 or step + 1 == cfg.steps):
-                elapsed = time.time() - t0
-                on_log(step + 1, {"loss": float(np.mean(running)), "lr": lr_at(step, cfg),
-                                  "samples_per_s": (step + 1) * cfg.batch_size / max(elapsed, 1e-9)})
-                running = []
+        x, y = make_batch(net, data, idx, rng, cfg)
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, cfg)
+        loss = net.loss(net(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        running.append(loss.item())
+        if on_log and ((step + 1) % log_every == 0 or step + 1 == cfg.steps):
+            elapsed = time.time() - t0
+            on_log(step + 1, {"loss": float(np.mean(running)), "lr": lr_at(step, cfg),
+                              "samples_per_s": (step + 1) * cfg.batch_size / max(elapsed, 1e-9)})
+            running = []
     net.eval()
     return net
 
