@@ -90,11 +90,12 @@ def test_dvc_repro_end_to_end_then_noop(repo):
     exp = _run(["dvc", "exp", "run", "-S", "model.simcc_r18.steps=6"], repo)
     assert exp.returncode == 0, exp.stdout[-3000:] + exp.stderr[-3000:]
     ran = set(re.findall(r"Running stage '([^']+)'", exp.stdout))
-    assert ran == {"train@simcc_r18", "evaluate@simcc_r18-synthetic", "tables", "figures"}, ran
+    assert {"train@simcc_r18", "evaluate@simcc_r18-synthetic"} <= ran, ran
+    assert not any("simplebaseline" in s or s.startswith(("prepare@", "corrupt@")) for s in ran), ran
     diff = _run(["dvc", "metrics", "diff", "--json"], repo)
-    changed = json.loads(diff.stdout)
-    assert any("simcc_r18" in key for key in changed.get("reports/metrics.json", {})), diff.stdout
-    assert not any("simplebaseline_r18" in key for key in changed.get("reports/metrics.json", {}))
+    changed = json.loads(diff.stdout)  # {metrics file: {metric: {old, new, diff}}}
+    assert any("simcc_r18" in path for path in changed), diff.stdout
+    assert not any("simplebaseline_r18" in path for path in changed), diff.stdout
 
 
 @pytest.mark.slow
