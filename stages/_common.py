@@ -87,3 +87,21 @@ def seed(params: dict[str, Any]) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise ParamsError(f"params.yaml: seed = {value!r} should be an integer")
     return value
+
+
+CORRUPT_SCHEMA = {"corruptions": list, "severities": list, "format": str, "jpeg_quality": int, "workers": int}
+
+
+def corrupt_section(params: dict[str, Any]) -> dict[str, Any]:
+    """The ``corrupt`` section, shared by the corrupt and evaluate stages, validated once here."""
+    from robustpose import corrupt
+
+    sec = section(params, "corrupt", CORRUPT_SCHEMA)
+    try:
+        corrupt.check_names(sec["corruptions"])
+    except ValueError as err:
+        raise ParamsError(f"params.yaml: corrupt.corruptions: {err}") from None
+    if not sec["severities"] or any(s not in corrupt.SEVERITIES for s in sec["severities"]):
+        raise ParamsError(f"params.yaml: corrupt.severities = {sec['severities']} must be a subset of 1..5")
+    check_choice("corrupt.format", sec["format"], ["png", "jpeg"])
+    return sec

@@ -14,9 +14,6 @@ import _common as C
 from robustpose import corrupt
 from robustpose.corrupt.dataset import CorruptJob, corrupt_dataset
 
-SCHEMA = {"corruptions": list, "severities": list, "format": str, "jpeg_quality": int, "workers": int}
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="corrupt one dataset with one corruption")
     parser.add_argument("--dataset", required=True)
@@ -26,14 +23,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     C.setup_logging()
     params = C.load_params()
-    sec = C.section(params, "corrupt", SCHEMA)
-    try:
-        corrupt.check_names(sec["corruptions"] + [args.corruption])
-    except ValueError as err:
-        raise C.ParamsError(f"params.yaml: corrupt.corruptions: {err}") from None
-    if not sec["severities"] or any(s not in corrupt.SEVERITIES for s in sec["severities"]):
-        raise C.ParamsError(f"params.yaml: corrupt.severities = {sec['severities']} must be a subset of 1..5")
-    C.check_choice("corrupt.format", sec["format"], ["png", "jpeg"])
+    sec = C.corrupt_section(params)
+    C.check_choice("--corruption", args.corruption, corrupt.names())
     job = CorruptJob(src_images=f"{args.data}/images", out_dir=args.out, dataset=args.dataset,
                      corruption=args.corruption, seed=C.seed(params), fmt=sec["format"],
                      jpeg_quality=sec["jpeg_quality"])

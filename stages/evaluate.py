@@ -22,7 +22,6 @@ from robustpose.models.estimator import PoseEstimator
 from robustpose.models.net import load_checkpoint
 
 SCHEMA = {"boxes": str, "batch_size": int, "flip_test": bool}
-CORRUPT_SCHEMA = {"corruptions": list, "severities": list, "format": str, "jpeg_quality": int, "workers": int}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -33,12 +32,8 @@ def main(argv: list[str] | None = None) -> None:
     C.setup_logging()
     params = C.load_params()
     sec = C.section(params, "evaluate", SCHEMA)
-    csec = C.section(params, "corrupt", CORRUPT_SCHEMA)
+    csec = C.corrupt_section(params)
     C.check_choice("evaluate.boxes", sec["boxes"], ["gt"])
-    try:
-        corrupt.check_names(csec["corruptions"])
-    except ValueError as err:
-        raise C.ParamsError(f"params.yaml: corrupt.corruptions: {err}") from None
 
     annotation_file = f"{args.data}/annotations.json"
     annotations = load_annotations(annotation_file)
