@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from robustpose.corrupt import imagenet_c as _imagenet_c  # registers the ImageNet-C entries
+from robustpose.corrupt import posebench as _posebench  # registers PoseBench's corruptions
 from robustpose.corrupt.registry import SEVERITIES, category_of, check_names, get, names
 
 __all__ = ["names", "apply", "apply_reference", "category_of", "check_names", "SEVERITIES"]

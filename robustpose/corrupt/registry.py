@@ -5,11 +5,16 @@ Contract (every entry): ``fn(image, severity, rng, context) -> image`` where ``i
 only source of randomness, and ``context`` an optional dict with ``boxes`` (N,4 xyxy) and
 ``keypoints`` (N,K,3) for corruptions that depend on where the people are. The output has the
 input's shape and dtype.
+
+A corruption can belong to several benchmarks ("families") with a different category in each:
+PoseBench reuses ImageNet-C's motion blur, noises, pixelate, JPEG, brightness and contrast but
+groups them as blur/noise, compression/colour loss, lighting and masks. One implementation,
+one name, several memberships: results stay comparable across the benchmarks.
 """
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
@@ -23,35 +28,58 @@ SEVERITIES = (1, 2, 3, 4, 5)
 @dataclass(frozen=True)
 class Corruption:
     name: str
-    family: str
-    category: str
     fn: CorruptionFn
+    categories: dict[str, str] = field(default_factory=dict)   # family -> category, primary first
+
+    @property
+    def family(self) -> str:
+        return next(iter(self.categories))
+
+    @property
+    def category(self) -> str:
+        return self.categories[self.family]
 
 
 _REGISTRY: dict[str, Corruption] = {}
+_MEMBERS: dict[str, list[str]] = {f: [] for f in FAMILIES}   # family -> names in benchmark order
+
+
+def _check_family(family: str) -> None:
+    if family not in FAMILIES:
+        raise ValueError(f"unknown corruption family {family!r}; expected one of {FAMILIES}")
 
 
 def register(family: str, category: str, name: str | None = None) -> Callable[[CorruptionFn], CorruptionFn]:
     """Register ``fn`` under its function name (or ``name``); a duplicate name is an error."""
-    if family not in FAMILIES:
-        raise ValueError(f"unknown corruption family {family!r}; expected one of {FAMILIES}")
+    _check_family(family)
 
     def deco(fn: CorruptionFn) -> CorruptionFn:
         key = name or fn.__name__
         if key in _REGISTRY:
             raise KeyError(f"corruption {key!r} is already registered")
-        _REGISTRY[key] = Corruption(key, family, category, fn)
+        _REGISTRY[key] = Corruption(key, fn, {family: category})
+        _MEMBERS[family].append(key)
         return fn
 
     return deco
 
 
+def add_member(family: str, category: str, name: str) -> None:
+    """Make the registered corruption ``name`` also part of ``family`` (in ``category``)."""
+    _check_family(family)
+    entry = get(name)
+    if family in entry.categories:
+        raise KeyError(f"corruption {name!r} is already in family {family!r}")
+    entry.categories[family] = category
+    _MEMBERS[family].append(name)
+
+
 def names(family: str | None = None, pattern: str = "*") -> list[str]:
-    """Registered names in registration order, optionally filtered by family and wildcard."""
-    if family is not None and family not in FAMILIES:
-        raise ValueError(f"unknown corruption family {family!r}; expected one of {FAMILIES}")
-    return [c.name for c in _REGISTRY.values()
-            if (family is None or c.family == family) and fnmatch.fnmatchcase(c.name, pattern)]
+    """Registered names, optionally one family's (in that benchmark's order) and a wildcard."""
+    if family is not None:
+        _check_family(family)
+    pool = list(_REGISTRY) if family is None else _MEMBERS[family]
+    return [n for n in pool if fnmatch.fnmatchcase(n, pattern)]
 
 
 def get(name: str) -> Corruption:
@@ -69,5 +97,12 @@ def check_names(requested: list[str]) -> None:
         raise ValueError(f"unknown corruption(s) {unknown}; valid names: {', '.join(_REGISTRY)}")
 
 
-def category_of(name: str) -> str:
-    return get(name).category
+def category_of(name: str, family: str | None = None) -> str:
+    """``name``'s category in ``family`` (default: the family it was first registered in)."""
+    entry = get(name)
+    if family is None:
+        return entry.category
+    if family not in entry.categories:
+        raise KeyError(f"corruption {name!r} is not part of family {family!r} "
+                       f"(it is in {sorted(entry.categories)})")
+    return entry.categories[family]
