@@ -46,10 +46,15 @@ def test_unknown_name_lists_valid_ones(image):
         corrupt.apply(image, "fog", 6, 0)
 
 
+# one person in the fixture's bright square, for the person-aware corruptions (PoseBench mask)
+CONTEXT = {"boxes": np.array([[20.0, 10.0, 40.0, 30.0]]),
+           "keypoints": np.array([[[25.0, 15.0, 2.0], [35.0, 25.0, 2.0], [30.0, 20.0, 0.0]]])}
+
+
 @pytest.mark.parametrize("name", ALL)
 def test_same_seed_same_output_and_contract(image, name):
-    a = corrupt.apply(image, name, 3, 11)
-    b = corrupt.apply(image, name, 3, np.random.default_rng(11))
+    a = corrupt.apply(image, name, 3, 11, CONTEXT)
+    b = corrupt.apply(image, name, 3, np.random.default_rng(11), CONTEXT)
     assert a.shape == image.shape and a.dtype == np.uint8
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, image), f"{name} at severity 3 left the image unchanged"
