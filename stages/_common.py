@@ -89,7 +89,8 @@ def seed(params: dict[str, Any]) -> int:
     return value
 
 
-CORRUPT_SCHEMA = {"corruptions": list, "severities": list, "format": str, "jpeg_quality": int, "workers": int}
+CORRUPT_SCHEMA = {"corruptions": list, "severities": list, "format": str, "jpeg_quality": int, "workers": int,
+                  "on_bad_image": str}
 
 
 def corrupt_section(params: dict[str, Any]) -> dict[str, Any]:
@@ -104,4 +105,5 @@ def corrupt_section(params: dict[str, Any]) -> dict[str, Any]:
     if not sec["severities"] or any(s not in corrupt.SEVERITIES for s in sec["severities"]):
         raise ParamsError(f"params.yaml: corrupt.severities = {sec['severities']} must be a subset of 1..5")
     check_choice("corrupt.format", sec["format"], ["png", "jpeg"])
+    check_choice("corrupt.on_bad_image", sec["on_bad_image"], ["error", "skip"])
     return sec

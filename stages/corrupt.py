@@ -14,6 +14,7 @@ import _common as C
 from robustpose import corrupt
 from robustpose.corrupt.dataset import CorruptJob, corrupt_dataset
 
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="corrupt one dataset with one corruption")
     parser.add_argument("--dataset", required=True)
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     C.check_choice("--corruption", args.corruption, corrupt.names())
     job = CorruptJob(src_images=f"{args.data}/images", out_dir=args.out, dataset=args.dataset,
                      corruption=args.corruption, seed=C.seed(params), fmt=sec["format"],
-                     jpeg_quality=sec["jpeg_quality"])
+                     jpeg_quality=sec["jpeg_quality"], on_bad_image=sec["on_bad_image"])
     t0 = time.time()
     manifest = corrupt_dataset(job, f"{args.data}/annotations.json", sec["severities"], workers=sec["workers"])
     logging.info("corrupt@%s-%s: %d images in %.1f s -> %s", args.dataset, args.corruption,

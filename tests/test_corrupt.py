@@ -147,3 +147,33 @@ def test_jpeg_output_digest_is_of_decoded_pixels(tmp_path):
     from robustpose.data.images import read_image
     assert manifest == {f"2/img_{i}.jpg": pixel_digest(read_image(tmp_path / "out" / "2" / f"img_{i}.jpg"))
                         for i in range(2)}
+
+
+def test_a_changed_job_never_reuses_old_files(tmp_path):
+    ann = _tiny_dataset(tmp_path / "src", n=2)
+    out = tmp_path / "out"
+    first = corrupt_dataset(CorruptJob(str(tmp_path / "src" / "images"), str(out), "toy", "gaussian_noise", seed=1),
+                            ann, [2])
+    second = corrupt_dataset(CorruptJob(str(tmp_path / "src" / "images"), str(out), "toy", "gaussian_noise", seed=2),
+                             ann, [2])
+    assert first.keys() == second.keys() and all(first[k] != second[k] for k in first)
+    # a changed source image invalidates too
+    write_image(tmp_path / "src" / "images" / "img_0.png", np.zeros((40, 48, 3), np.uint8))
+    third = corrupt_dataset(CorruptJob(str(tmp_path / "src" / "images"), str(out), "toy", "gaussian_noise", seed=2),
+                            ann, [2])
+    assert third["2/img_0.png"] != second["2/img_0.png"] and third["2/img_1.png"] == second["2/img_1.png"]
+
+
+def test_unreadable_source_image_is_a_one_line_error_or_skipped(tmp_path):
+    ann = _tiny_dataset(tmp_path / "src", n=3)
+    (tmp_path / "src" / "images" / "img_1.png").write_bytes(b"\x89PNG\r\n\x1a\ntruncated")
+    job = CorruptJob(str(tmp_path / "src" / "images"), str(tmp_path / "out"), "toy", "contrast", seed=0)
+    with pytest.raises(ValueError, match=r"img_1\.png: unreadable image") as err:
+        corrupt_dataset(job, ann, [1], workers=2)
+    assert "\n" not in str(err.value)
+    assert (tmp_path / "out" / "1" / "img_0.png").exists()   # finished work is kept
+    skip = CorruptJob(str(tmp_path / "src" / "images"), str(tmp_path / "out"), "toy", "contrast", seed=0,
+                      on_bad_image="skip")
+    manifest = corrupt_dataset(skip, ann, [1])
+    assert manifest["1/img_1.png"].startswith("skipped: ") and len(manifest) == 3
+    assert not (tmp_path / "out" / "1" / "img_1.png").exists()

@@ -3,21 +3,28 @@
 Each (image, severity) is an independent task whose generator is derived from
 ``(seed, dataset, file_name, corruption, severity)``, so the output does not depend on the
 number of workers or the order of completion. Finished files are written atomically and
-skipped on a re-run, so an interrupted stage resumes where it stopped.
+skipped on a re-run, so an interrupted stage resumes where it stopped; a ``job.json`` stamp
+(the job's settings and the digest of the source files) makes sure a re-run only trusts files
+written by the *same* job, and clears the directory otherwise. Tasks are submitted in a bounded
+window, so memory does not grow with the dataset.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+import shutil
+from collections import deque
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
+import cv2
 from tqdm import tqdm
 
 from robustpose import corrupt
-from robustpose._io import pixel_digest, write_bytes_atomic, write_json_atomic
+from robustpose._io import file_digest, pixel_digest, read_json, write_bytes_atomic, write_json_atomic
 from robustpose.data.coco_format import image_context, instances_by_image, load_annotations
 from robustpose.data.images import decode_image, encode_image, read_image
 from robustpose.seeding import rng_for
@@ -35,6 +42,11 @@ class CorruptJob:
     seed: int
     fmt: str = "png"
     jpeg_quality: int = 75
+    on_bad_image: str = "error"   # error: stop with a one-line error | skip: record it in the manifest
+
+    def __post_init__(self) -> None:
+        if self.on_bad_image not in ("error", "skip"):
+            raise ValueError(f"on_bad_image must be 'error' or 'skip', got {self.on_bad_image!r}")
 
 
 def output_name(file_name: str, fmt: str) -> str:
@@ -49,7 +61,13 @@ def _one(job: CorruptJob, file_name: str, severity: int, context: dict) -> tuple
     key = f"{severity}/{out_path.name}"
     if out_path.exists():  # atomic writes: an existing file is complete
         return key, pixel_digest(read_image(out_path))
-    image = read_image(Path(job.src_images) / file_name)
+    try:
+        image = read_image(Path(job.src_images) / file_name)
+    except ValueError as err:
+        if job.on_bad_image == "error":
+            raise
+        log.warning("skipped %s", err)
+        return key, f"skipped: {err}"
     rng = rng_for(job.seed, job.dataset, file_name, job.corruption, severity)
     out = corrupt.apply(image, job.corruption, severity, rng, context)
     data = encode_image(out, job.fmt, job.jpeg_quality)
@@ -71,27 +89,80 @@ def _tasks(job: CorruptJob, annotations: dict, severities: list[int]) -> Iterato
             yield (job, im["file_name"], sev, ctx)
 
 
+def bounded_map(pool: Executor, fn: Callable, items: Iterable, window: int) -> Iterator:
+    """``pool.map`` that keeps at most ``window`` tasks in flight (``Executor.map`` submits them
+    all at once), yielding results in input order."""
+    pending: deque = deque()
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def source_digest(annotation_file: str | os.PathLike, images_dir: str | os.PathLike, annotations: dict) -> str:
+    """sha256 over the annotation file and every source image file (names and bytes)."""
+    h = hashlib.sha256(file_digest(annotation_file).encode())
+    for name in sorted(im["file_name"] for im in annotations["images"]):
+        path = Path(images_dir) / name
+        h.update(f"{name}:{file_digest(path) if path.exists() else 'missing'}".encode())
+    return h.hexdigest()
+
+
+def _claim_output_dir(job: CorruptJob, stamp: dict) -> None:
+    """Keep finished files only if they were made by this very job; otherwise start afresh."""
+    out = Path(job.out_dir)
+    stamp_file = out / "job.json"
+    if out.exists() and (not stamp_file.exists() or read_json(stamp_file) != stamp):
+        if any(out.iterdir()):
+            log.info("%s holds outputs of other settings or sources; clearing it", out)
+        shutil.rmtree(out)
+    if not stamp_file.exists():
+        write_json_atomic(stamp_file, stamp)
+
+
 def corrupt_dataset(job: CorruptJob, annotation_file: str | os.PathLike, severities: list[int],
                     workers: int = 1) -> dict[str, str]:
     """Write ``out_dir/<severity>/<file>`` for every image and severity, then ``manifest.json``.
 
+    Args:
+        workers: processes (0 = one per CPU core); the output does not depend on it.
+
     Returns:
-        The manifest ``{"<severity>/<file name>": sha256 of decoded pixels}``.
+        The manifest ``{"<severity>/<file name>": sha256 of decoded pixels}``; an unreadable
+        source image skipped under ``on_bad_image="skip"`` has ``"skipped: <reason>"`` instead.
     """
     corrupt.check_names([job.corruption])
     annotations = load_annotations(annotation_file)
+    stamp = {"job": {k: v for k, v in asdict(job).items() if k not in ("src_images", "out_dir")},
+             "severities": sorted(severities),
+             "source": source_digest(annotation_file, job.src_images, annotations)}
+    _claim_output_dir(job, stamp)
+    workers = workers or os.cpu_count() or 1
     total = len(annotations["images"]) * len(severities)
     manifest: dict[str, str] = {}
     desc = f"{job.dataset}/{job.corruption}"
     tasks = _tasks(job, annotations, severities)
     if workers <= 1:
-        for key, digest in tqdm(map(_worker, tasks), total=total, desc=desc, mininterval=2):
-            manifest[key] = digest
+        results: Iterable = map(_worker, tasks)
+        pool = None
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for key, digest in tqdm(pool.map(_worker, tasks, chunksize=8), total=total, desc=desc,
-                                    mininterval=2):
-                manifest[key] = digest
+        # One OpenCV thread per worker so N workers use N cores, not N^2. Set in the parent
+        # before forking: calling it inside a forked child can deadlock on the parent's pool.
+        cv2_threads = cv2.getNumThreads()
+        cv2.setNumThreads(1)
+        pool = ProcessPoolExecutor(max_workers=workers)
+        results = bounded_map(pool, _worker, tasks, window=8 * workers)
+    try:
+        for key, digest in tqdm(results, total=total, desc=desc, mininterval=2):
+            manifest[key] = digest
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+            cv2.setNumThreads(cv2_threads)
     write_json_atomic(Path(job.out_dir) / "manifest.json", dict(sorted(manifest.items())))
-    log.info("corrupted %d images of %s with %s -> %s", total, job.dataset, job.corruption, job.out_dir)
+    skipped = sum(v.startswith("skipped") for v in manifest.values())
+    log.info("corrupted %d images of %s with %s -> %s%s", total - skipped, job.dataset, job.corruption,
+             job.out_dir, f" ({skipped} unreadable, skipped)" if skipped else "")
     return manifest

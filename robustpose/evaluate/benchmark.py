@@ -67,6 +67,7 @@ def evaluate_model(estimator: PoseEstimator, annotation_file: str | os.PathLike,
     metrics: dict = {"clean": {}, "corrupted": {}}
     manifests: dict[str, dict[str, str]] = {}
     for cond in tqdm(conditions(corruptions, severities), desc="conditions", mininterval=5):
+        skipped: set[str] = set()
         if cond.corruption == "clean":
             def path(im: dict) -> Path:
                 return Path(images_dir) / im["file_name"]
@@ -76,6 +77,10 @@ def evaluate_model(estimator: PoseEstimator, annotation_file: str | os.PathLike,
                 manifests[cond.corruption] = read_json(Path(corrupted_dir) / cond.corruption / "manifest.json")
             manifest = manifests[cond.corruption]
             index = corrupted_image_index(manifest, cond.severity)
+            # images the corrupt stage skipped (unreadable source, on_bad_image: skip) get no
+            # predictions: their people count as missed, so AP reflects the loss honestly
+            skipped = {stem for stem, name in index.items()
+                       if manifest[f"{cond.severity}/{name}"].startswith("skipped")}
             missing = [im["file_name"] for im in images if Path(im["file_name"]).stem not in index]
             if missing:
                 raise ValueError(f"{Path(corrupted_dir) / cond.corruption / 'manifest.json'}: no severity "
@@ -91,7 +96,8 @@ def evaluate_model(estimator: PoseEstimator, annotation_file: str | os.PathLike,
         if cached is not None and cached.get("key") == key:
             preds = cached["predictions"]
         else:
-            preds = predict_images(estimator, images, path, boxes, box_scores)
+            todo = [im for im in images if Path(im["file_name"]).stem not in skipped]
+            preds = predict_images(estimator, todo, path, boxes, box_scores)
             write_json_atomic(cache_file, {"key": key, "predictions": preds}, indent=None)
         result = coco_keypoint_metrics(gt, preds, sigmas=sigmas)
         if cond.corruption == "clean":
