@@ -1,7 +1,8 @@
-"""Stage `figures`: reports/results.csv -> reports/figures/*_<dataset>.png.
+"""Stage `figures`: reports/results.csv -> reports/figures/*_<dataset>.png, and a preview grid
+of one image under every corruption and severity (reports/figures/corruptions_<dataset>.png).
 
 Usage: python stages/figures.py --results reports/results.csv --metrics results/metrics \
-           --out-dir reports/figures
+           --prepared data/prepared --corrupted data/corrupted --out-dir reports/figures
 """
 from __future__ import annotations
 
@@ -13,15 +14,18 @@ from pathlib import Path
 os.environ.setdefault("MPLBACKEND", "Agg")  # headless: never try a GUI backend
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from robustpose.corrupt.dataset import example_images  # noqa: E402
 from robustpose.report import (  # noqa: E402
     dataset_metric,
     model_info,
     plot_ap_per_corruption,
     plot_ap_vs_severity,
+    plot_corruption_grid,
     plot_rpc_vs_clean,
     read_results,
     save_figure,
 )
+from robustpose.report.results_table import CLEAN  # noqa: E402
 
 FIGURES = {
     "ap_per_corruption": plot_ap_per_corruption,
@@ -35,6 +39,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--results", type=Path, required=True, help="long-format results CSV")
     parser.add_argument("--metrics", type=Path, required=True,
                         help="dir of <model>/<dataset>.json (for each dataset's primary metric)")
+    parser.add_argument("--prepared", type=Path, required=True, help="dir of <dataset>/val/ (clean images)")
+    parser.add_argument("--corrupted", type=Path, required=True, help="dir of <dataset>/<corruption>/")
     parser.add_argument("--out-dir", type=Path, required=True, help="dir for the PNG figures")
     args = parser.parse_args(argv)
 
@@ -46,6 +52,14 @@ def main(argv: list[str] | None = None) -> None:
             path = args.out_dir / f"{name}_{dataset}.png"
             save_figure(plot(results, dataset, metric), path)
             print(f"wrote {path}")
+        rows = results[(results["dataset"] == dataset) & (results["corruption"] != CLEAN)]
+        corruptions = list(dict.fromkeys(rows["corruption"]))
+        severities = sorted(int(s) for s in set(rows["severity"]))
+        name, clean, grid = example_images(args.prepared / dataset / "val", args.corrupted / dataset,
+                                           corruptions, severities)
+        path = args.out_dir / f"corruptions_{dataset}.png"
+        save_figure(plot_corruption_grid(clean, grid, severities, f"{dataset}: {name}"), path)
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -177,3 +177,19 @@ def test_unreadable_source_image_is_a_one_line_error_or_skipped(tmp_path):
     manifest = corrupt_dataset(skip, ann, [1])
     assert manifest["1/img_1.png"].startswith("skipped: ") and len(manifest) == 3
     assert not (tmp_path / "out" / "1" / "img_1.png").exists()
+
+
+def test_example_images_are_the_files_the_stage_wrote(tmp_path):
+    from robustpose.corrupt.dataset import example_images
+    from robustpose.data.images import read_image
+
+    ann = _tiny_dataset(tmp_path / "val", n=2)
+    for name in ("fog", "contrast"):
+        corrupt_dataset(CorruptJob(str(tmp_path / "val" / "images"), str(tmp_path / "c" / name), "toy", name, seed=0),
+                        ann, [1, 4])
+    name, clean, rows = example_images(tmp_path / "val", tmp_path / "c", ["fog", "contrast"], [1, 4])
+    assert name == "img_0.png" and list(rows) == ["fog", "contrast"]
+    np.testing.assert_array_equal(clean, read_image(tmp_path / "val" / "images" / "img_0.png"))
+    np.testing.assert_array_equal(rows["contrast"][1], read_image(tmp_path / "c" / "contrast" / "4" / "img_0.png"))
+    with pytest.raises(ValueError, match="no severity 5 image for img_0.png"):
+        example_images(tmp_path / "val", tmp_path / "c", ["fog"], [5])

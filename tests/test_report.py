@@ -245,3 +245,18 @@ def test_summary_block_is_ignored(tmp_path):
     other = copy.deepcopy(metrics)
     other["summary"] = {"mPC": 123.0}
     assert metrics_to_rows(metrics) == metrics_to_rows(other)
+
+
+def test_corruption_grid_has_a_cell_per_corruption_and_severity_plus_clean():
+    import numpy as np
+
+    from robustpose.report import plot_corruption_grid
+
+    clean = np.zeros((40, 60, 3), np.uint8)
+    rows = {"fog": [clean + 10, clean + 20], "zoom_blur": [clean + 30, clean + 40]}
+    fig = plot_corruption_grid(clean, rows, [2, 5], "toy: a.png")
+    axes = fig.get_axes()
+    assert len(axes) == 6
+    assert [ax.get_title() for ax in axes[:3]] == ["clean", "severity 2", "severity 5"]
+    assert [axes[i].get_ylabel() for i in (0, 3)] == [display_name("fog"), display_name("zoom_blur")]
+    assert axes[4].get_images()[0].get_array()[0, 0, 0] == 30

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import cv2
+import numpy as np
 from tqdm import tqdm
 
 from robustpose import corrupt
@@ -166,3 +167,24 @@ def corrupt_dataset(job: CorruptJob, annotation_file: str | os.PathLike, severit
     log.info("corrupted %d images of %s with %s -> %s%s", total - skipped, job.dataset, job.corruption,
              job.out_dir, f" ({skipped} unreadable, skipped)" if skipped else "")
     return manifest
+
+
+def example_images(val_dir: str | os.PathLike, corrupted_dir: str | os.PathLike, corruptions: list[str],
+                   severities: list[int]) -> tuple[str, np.ndarray, dict[str, list[np.ndarray]]]:
+    """The first image (by file name) of a prepared split, clean and as the corrupt stage wrote it
+    for every corruption and severity: (file name, clean image, {corruption: [per severity]})."""
+    annotations = load_annotations(Path(val_dir) / "annotations.json")
+    name = sorted(im["file_name"] for im in annotations["images"])[0]
+    clean = read_image(Path(val_dir) / "images" / name)
+    stem = os.path.splitext(name)[0]
+    rows: dict[str, list[np.ndarray]] = {}
+    for corruption in corruptions:
+        folder = Path(corrupted_dir) / corruption
+        manifest = read_json(folder / "manifest.json")
+        rows[corruption] = []
+        for sev in severities:
+            hits = [k for k in manifest if k.startswith(f"{sev}/") and os.path.splitext(k.split("/", 1)[1])[0] == stem]
+            if not hits:
+                raise ValueError(f"{folder / 'manifest.json'}: no severity {sev} image for {name}")
+            rows[corruption].append(read_image(folder / hits[0]))
+    return name, clean, rows

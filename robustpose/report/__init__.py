@@ -2,6 +2,7 @@
 from robustpose.report.figures import (
     plot_ap_per_corruption,
     plot_ap_vs_severity,
+    plot_corruption_grid,
     plot_rpc_vs_clean,
     save_figure,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "model_info",
     "plot_ap_per_corruption",
     "plot_ap_vs_severity",
+    "plot_corruption_grid",
     "plot_rpc_vs_clean",
     "read_results",
     "robustness_table",

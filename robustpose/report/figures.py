@@ -10,6 +10,7 @@ import io
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
@@ -170,3 +171,30 @@ def save_figure(fig: Figure, path: str | Path) -> None:
     write_bytes_atomic(path, data)
     # Figures built here are not in pyplot's registry; clearing frees their artists either way.
     fig.clear()
+
+
+def plot_corruption_grid(clean: np.ndarray, rows: dict[str, list[np.ndarray]],
+                         severities: list[int], title: str = "") -> Figure:
+    """One example image under every corruption (rows) and severity (columns), clean first.
+
+    So a reader can see what "severity 3 fog" means before reading a number about it.
+    """
+    n_rows, n_cols = len(rows), len(severities) + 1
+    h, w = clean.shape[:2]
+    cell = 1.5
+    fig = Figure(figsize=(n_cols * cell * w / max(h, w) + 1.2, n_rows * cell * h / max(h, w) + 0.6),
+                 layout="constrained")
+    axes = fig.subplots(n_rows, n_cols, squeeze=False)
+    for r, (name, images) in enumerate(rows.items()):
+        for c, img in enumerate([clean, *images]):
+            ax = axes[r][c]
+            ax.imshow(img, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title("clean" if c == 0 else f"severity {severities[c - 1]}", fontsize=9)
+            if c == 0:
+                ax.set_ylabel(display_name(name), fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
