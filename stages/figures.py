@@ -39,8 +39,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--results", type=Path, required=True, help="long-format results CSV")
     parser.add_argument("--metrics", type=Path, required=True,
                         help="dir of <model>/<dataset>.json (for each dataset's primary metric)")
-    parser.add_argument("--prepared", type=Path, required=True, help="dir of <dataset>/val/ (clean images)")
-    parser.add_argument("--corrupted", type=Path, required=True, help="dir of <dataset>/<corruption>/")
+    parser.add_argument("--prepared", type=Path, help="dir of <dataset>/val/ (clean images) for the preview grid")
+    parser.add_argument("--corrupted", type=Path, help="dir of <dataset>/<corruption>/ for the preview grid")
     parser.add_argument("--out-dir", type=Path, required=True, help="dir for the PNG figures")
     args = parser.parse_args(argv)
 
@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> None:
             path = args.out_dir / f"{name}_{dataset}.png"
             save_figure(plot(results, dataset, metric), path)
             print(f"wrote {path}")
+        if args.prepared is None or args.corrupted is None:
+            continue
         rows = results[(results["dataset"] == dataset) & (results["corruption"] != CLEAN)]
         corruptions = list(dict.fromkeys(rows["corruption"]))
         severities = sorted(int(s) for s in set(rows["severity"]))
