@@ -193,3 +193,33 @@ def test_example_images_are_the_files_the_stage_wrote(tmp_path):
     np.testing.assert_array_equal(rows["contrast"][1], read_image(tmp_path / "c" / "contrast" / "4" / "img_0.png"))
     with pytest.raises(ValueError, match="no severity 5 image for img_0.png"):
         example_images(tmp_path / "val", tmp_path / "c", ["fog"], [5])
+
+
+@pytest.mark.slow
+def test_killed_midway_then_resumed_equals_an_uninterrupted_run(tmp_path):
+    import signal
+    import time
+
+    ann = _tiny_dataset(tmp_path / "src", n=24)
+    src = str(tmp_path / "src" / "images")
+    code = ("import sys; from robustpose.corrupt.dataset import CorruptJob, corrupt_dataset;"
+            f"corrupt_dataset(CorruptJob({src!r}, sys.argv[1], 'toy', 'glass_blur', seed=4), {str(ann)!r}, [1, 2, 3, 4, 5], "
+            "workers=2)")
+    killed = tmp_path / "killed"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    proc = subprocess.Popen([sys.executable, "-c", code, str(killed)], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(killed.glob("*/*.png"))) < 20:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = {p: p.stat().st_mtime_ns for p in killed.glob("*/*.png")}
+    assert 20 <= len(done) < 120 and not (killed / "manifest.json").exists()
+    job = CorruptJob(src, str(killed), "toy", "glass_blur", seed=4)
+    resumed = corrupt_dataset(job, ann, [1, 2, 3, 4, 5], workers=1)
+    assert all(p.stat().st_mtime_ns == t for p, t in done.items()), "finished images were redone"
+    assert not list(killed.glob("*/.*.tmp"))
+    fresh = corrupt_dataset(CorruptJob(src, str(tmp_path / "fresh"), "toy", "glass_blur", seed=4), ann,
+                            [1, 2, 3, 4, 5], workers=2)
+    assert resumed == fresh and len(fresh) == 120

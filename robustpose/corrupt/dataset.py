@@ -121,6 +121,8 @@ def _claim_output_dir(job: CorruptJob, stamp: dict) -> None:
         shutil.rmtree(out)
     if not stamp_file.exists():
         write_json_atomic(stamp_file, stamp)
+    for stale in out.glob("*/.*.tmp"):   # half-written files of a killed run
+        stale.unlink()
 
 
 def corrupt_dataset(job: CorruptJob, annotation_file: str | os.PathLike, severities: list[int],
