@@ -7,6 +7,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: repro test install clean-venv
 
+# Some machines export PYTHONDONTWRITEBYTECODE=1; every stage is a new Python process, and
+# without cached bytecode each one recompiles torch/mmpose/pandas sources (~13 s a stage).
+unexport PYTHONDONTWRITEBYTECODE
+
 # The venv is (re)built when a requirements file changes. Order matters (DESIGN.md):
 # the local CPU torch wheel first, the pinned set, the mm* stack without deps (keeps out
 # opencv-python, chumpy and a CUDA torchvision), then xtcocotools rebuilt against numpy 2.
