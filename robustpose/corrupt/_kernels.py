@@ -160,15 +160,14 @@ def _bilinear(v00, v01, v10, v11, wy0: float, wy1: float, wx0: float, wx1: float
 
 
 @njit(cache=True)
-def zoom_crop(x: np.ndarray, top: int, left: int, crop_h: int, crop_w: int, out_h: int, out_w: int,
-              rows: int, cols: int) -> np.ndarray:
-    """The first ``rows x cols`` pixels of ``zoom(x[top:top+crop_h, left:left+crop_w], order=1)``
-    resized to (out_h, out_w), as float64 (H, W, C)."""
-    c = x.shape[2]
+def _zoom_into(x: np.ndarray, top: int, left: int, crop_h: int, crop_w: int, out_h: int, out_w: int,
+               out: np.ndarray, add: bool) -> None:
+    """Write (or, with ``add``, add in float32 as the reference does) the first ``out.shape[:2]``
+    pixels of ``zoom(x[top:top+crop_h, left:left+crop_w], order=1)`` sized (out_h, out_w)."""
+    rows, cols, c = out.shape
     ys, wy0, wy1 = _taps(out_h, crop_h, top)
     xs, wx0, wx1 = _taps(out_w, crop_w, left)
     last_y, last_x = top + crop_h - 1, left + crop_w - 1
-    out = np.empty((rows, cols, c), np.float64)
     for i in range(rows):
         y0 = ys[i]
         y1 = min(y0 + 1, last_y)
@@ -176,8 +175,21 @@ def zoom_crop(x: np.ndarray, top: int, left: int, crop_h: int, crop_w: int, out_
             x0 = xs[j]
             x1 = min(x0 + 1, last_x)
             for k in range(c):
-                out[i, j, k] = _bilinear(x[y0, x0, k], x[y0, x1, k], x[y1, x0, k], x[y1, x1, k],
-                                         wy0[i], wy1[i], wx0[j], wx1[j])
+                v = _bilinear(x[y0, x0, k], x[y0, x1, k], x[y1, x0, k], x[y1, x1, k],
+                              wy0[i], wy1[i], wx0[j], wx1[j])
+                if add:
+                    out[i, j, k] += np.float32(v)
+                else:
+                    out[i, j, k] = v
+
+
+@njit(cache=True)
+def zoom_crop(x: np.ndarray, top: int, left: int, crop_h: int, crop_w: int, out_h: int, out_w: int,
+              rows: int, cols: int) -> np.ndarray:
+    """The first ``rows x cols`` pixels of ``zoom(x[top:top+crop_h, left:left+crop_w], order=1)``
+    resized to (out_h, out_w), as float64 (H, W, C)."""
+    out = np.empty((rows, cols, x.shape[2]), np.float64)
+    _zoom_into(x, top, left, crop_h, crop_w, out_h, out_w, out, False)
     return out
 
 
@@ -185,12 +197,10 @@ def zoom_crop(x: np.ndarray, top: int, left: int, crop_h: int, crop_w: int, out_
 def zoom_sum(x: np.ndarray, params: np.ndarray) -> np.ndarray:
     """Sum (in float32, in order) of float32 zoom layers of ``x`` (H, W, C float32), each cropped
     back to (H, W); ``params`` rows are (top, left, crop_h, crop_w, out_h, out_w)."""
-    h, w, c = x.shape
-    out = np.zeros((h, w, c), np.float32)
+    out = np.zeros(x.shape, np.float32)
     for p in range(params.shape[0]):
         top, left, ch, cw, oh, ow = params[p]
-        # scipy returns the layer as float32; the reference then adds it in float32
-        out += zoom_crop(x, top, left, ch, cw, oh, ow, h, w).astype(np.float32)
+        _zoom_into(x, top, left, ch, cw, oh, ow, out, True)
     return out
 
 
@@ -328,8 +338,11 @@ def glass_shuffle(x: np.ndarray, max_delta: int, iterations: int, seed: int) -> 
     for _ in range(iterations):
         for i in range(h - max_delta, max_delta, -1):
             for j in range(w - max_delta, max_delta, -1):
-                d = np.random.randint(-max_delta, max_delta, size=(2,))
-                ip, jp = i + d[1], j + d[0]
+                # two scalar draws: the same stream as the reference's randint(size=(2,)) (tested),
+                # without allocating an array per pixel
+                dx = np.random.randint(-max_delta, max_delta)
+                dy = np.random.randint(-max_delta, max_delta)
+                ip, jp = i + dy, j + dx
                 for k in range(c):
                     x[i, j, k] = x[ip, jp, k]
     return x
