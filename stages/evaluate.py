@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> None:
     metrics["summary"] = summarise(metrics, "AP")
     metrics["meta"] = {"model": args.model, "dataset": args.dataset, "input_size": list(net.spec.input_size),
                        "head": net.spec.head, "metric": "AP", "boxes": sec["boxes"], "flip_test": sec["flip_test"],
-                       "categories": {c: corrupt.category_of(c) for c in csec["corruptions"]}}
+                       "categories": {c: corrupt.category_of(c, corrupt.benchmark_family(csec["corruptions"]))
+                                      for c in csec["corruptions"]}}
     write_json_atomic(args.out, metrics)
     s = metrics["summary"]
     logging.info("evaluate@%s-%s: AP %.4f mPC %.4f rPC %.4f in %.1f s -> %s", args.model, args.dataset,

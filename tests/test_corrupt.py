@@ -86,7 +86,10 @@ def test_grayscale_and_rgba_are_handled(image):
     np.testing.assert_array_equal(out[:, :, :3], corrupt.apply(image, "fog", 2, 0))
 
 
-@pytest.mark.parametrize("name", ["gaussian_noise", "motion_blur", "frost", "contrast"])
+# every corruption whose library output depends only on numpy's global seed (not impulse
+# noise and glass blur, which draw from their own generators in that recipe)
+@pytest.mark.parametrize("name", [n for n in corrupt.names("imagenet_c") + corrupt.names("imagenet_c_extra")
+                                  if n not in ("impulse_noise", "glass_blur")])
 def test_reference_recipe_is_imagecorruptions_after_seed_1(image, name):
     import imagecorruptions
 

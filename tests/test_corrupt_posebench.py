@@ -215,3 +215,12 @@ def test_mask_of_an_image_without_people_is_the_image(image):
 def test_mask_via_public_apply_with_keyword_context(image, person):
     out = corrupt.apply(image, "mask", 3, seed=0, context=person)
     assert out.shape == image.shape and (out == 0).all(axis=2).any()
+
+
+def test_a_corruption_set_is_grouped_by_the_benchmark_it_belongs_to():
+    posebench = corrupt.names("posebench")
+    assert corrupt.benchmark_family(posebench) == "posebench"
+    assert corrupt.benchmark_family(["brightness", "fog"]) == "imagenet_c"
+    assert corrupt.benchmark_family(["brightness", "darkness"]) == "posebench"
+    assert corrupt.benchmark_family(["fog", "darkness"]) is None
+    assert corrupt.category_of("fog", corrupt.benchmark_family(["fog", "brightness"])) == "weather"

@@ -106,3 +106,12 @@ def category_of(name: str, family: str | None = None) -> str:
         raise KeyError(f"corruption {name!r} is not part of family {family!r} "
                        f"(it is in {sorted(entry.categories)})")
     return entry.categories[family]
+
+
+def benchmark_family(requested: list[str]) -> str | None:
+    """The first family (in ``FAMILIES`` order) that holds every one of ``requested``: the
+    benchmark a corruption set belongs to, whose categories its tables should use."""
+    for family in FAMILIES:
+        if all(family in get(n).categories for n in requested):
+            return family
+    return None

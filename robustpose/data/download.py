@@ -172,11 +172,10 @@ def _transfer_once(url: str, part: Path, dest: Path, size: int | None, chunk: in
         if offset and status == 206:
             match = _CONTENT_RANGE_RE.match(response.headers.get("Content-Range", ""))
             if not match or int(match.group(1)) != offset:
-                # A range other than the one asked for cannot be appended safely.
-                log.warning("%s: unexpected Content-Range %r; restarting from zero",
-                            dest, response.headers.get("Content-Range"))
-                mode, offset = "wb", 0
-                raise ConnectionError("restart after an unusable partial response")
+                # A range other than the one asked for cannot be appended safely: start over.
+                part.unlink()
+                raise ConnectionError(f"unusable Content-Range "
+                                      f"{response.headers.get('Content-Range')!r} for offset {offset}")
         elif status == 200:
             if offset:
                 log.warning("%s: the server ignored the Range request; restarting from zero", dest)
@@ -412,11 +411,11 @@ def extract(archive: str | os.PathLike, target: str | os.PathLike, members: Sequ
     try:
         if zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as zf:
-                written = _copy_entries(_zip_entries(archive, zf, members), tmp)
+                written = _copy_entries(archive, _zip_entries(archive, zf, members), tmp)
         elif tarfile.is_tarfile(archive):
             # Stream mode reads a .tar.gz once, front to back; random access would re-inflate it.
             with tarfile.open(archive, mode="r|*") as tf:
-                written = _copy_entries(_tar_entries(archive, tf, members), tmp)
+                written = _copy_entries(archive, _tar_entries(archive, tf, members), tmp)
         else:
             raise ValueError(f"{archive}: not a zip or tar archive")
         for glob in members:
@@ -434,7 +433,7 @@ def extract(archive: str | os.PathLike, target: str | os.PathLike, members: Sequ
     return [target / rel for rel in written]
 
 
-def _copy_entries(entries: Iterator[tuple[str, BinaryIO]], tmp: Path) -> list[str]:
+def _copy_entries(archive: Path, entries: Iterator[tuple[str, BinaryIO]], tmp: Path) -> list[str]:
     """Write each (name, stream) below ``tmp``; returns the normalised relative names."""
     names = []
     for name, fh in entries:
@@ -442,7 +441,7 @@ def _copy_entries(entries: Iterator[tuple[str, BinaryIO]], tmp: Path) -> list[st
         out = tmp / rel
         # Last line of defence behind _unsafe_reason: the resolved path must stay inside tmp.
         if not out.resolve().is_relative_to(tmp.resolve()):
-            raise ValueError(f"refusing member {name!r}: path escapes the target")
+            raise _refuse(archive, name, "path escapes the target")
         out.parent.mkdir(parents=True, exist_ok=True)
         with open(out, "wb") as dst:
             shutil.copyfileobj(fh, dst, 1 << 20)
@@ -496,7 +495,7 @@ def fetch(dataset: str, root: str | os.PathLike, overrides: Mapping[str, str] | 
             shown = ", ".join(missing[:4]) + (f" (+{len(missing) - 4} more)" if len(missing) > 4 else "")
             raise ManualDownloadRequired(
                 f"{src.name}: cannot be downloaded by a script ({src.licence_note}). "
-                f"{src.manual_instructions} Put the files under {base}/ ; missing: {shown}")
+                f"{src.manual_instructions} Put them under {base}/ (missing: {shown})")
         return {f.name: base / f.name for f in src.files}
 
     out: dict[str, Path] = {}

@@ -18,7 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from robustpose._io import read_json, write_json_atomic
-from robustpose.corrupt import category_of
+from robustpose.corrupt import benchmark_family, category_of
 from robustpose.evaluate.coco_metrics import coco_keypoint_metrics, load_coco
 from robustpose.evaluate.predict import corrupted_image_index, predict_images
 from robustpose.evaluate.robustness import robustness_summary
@@ -112,7 +112,8 @@ def evaluate_model(estimator: PoseEstimator, annotation_file: str | os.PathLike,
 def summarise(metrics: dict, primary: str = "AP") -> dict:
     """Add ``summary`` (mPC, rPC, mRR, per category) for the primary metric."""
     corrupted = {c: {s: m[primary] for s, m in sev.items()} for c, sev in metrics["corrupted"].items()}
-    cats = {c: category_of(c) for c in corrupted}
+    family = benchmark_family(list(corrupted))   # PoseBench's set gets PoseBench's categories
+    cats = {c: category_of(c, family) for c in corrupted}
     return robustness_summary(metrics["clean"][primary], corrupted, cats) if corrupted else {}
 
 
