@@ -141,8 +141,8 @@ def _discard(part: Path, message: str) -> None:
 # download
 # --------------------------------------------------------------------------------------------
 def _transfer_once(url: str, part: Path, dest: Path, size: int | None, chunk: int, timeout: float,
-                   progress: bool) -> bool:
-    """One HTTP request appending to ``part``. Returns True when the server has nothing more.
+                   progress: bool) -> None:
+    """One HTTP request appending to ``part``, until the server has sent everything.
 
     Raises a transient error (retried by the caller) when the connection ends early; the bytes
     received so far stay in ``part`` for the next attempt's Range request.
@@ -158,7 +158,7 @@ def _transfer_once(url: str, part: Path, dest: Path, size: int | None, chunk: in
         if err.code == 416 and offset:
             # Range not satisfiable: the .part already holds the whole file (e.g. killed after
             # the last byte, before verification). Verification decides.
-            return True
+            return
         if err.code in _RETRY_STATUS:
             raise
         raise DownloadError(f"{dest}: HTTP {err.code} {err.reason} from {url}") from None
@@ -197,7 +197,6 @@ def _transfer_once(url: str, part: Path, dest: Path, size: int | None, chunk: in
         # bytes arrived, so a short body has to be detected here.
         if expected_body is not None and received < expected_body:
             raise http.client.IncompleteRead(b"", expected_body - received)
-    return True
 
 
 def download(url: str, dest: str | os.PathLike, sha256: str | None, size: int | None = None, *,
