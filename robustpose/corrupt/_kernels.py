@@ -2,7 +2,7 @@
 
 Each kernel replaces a whole-array numpy/scipy/scikit-image pass of the reference
 implementation with one loop over pixels, doing the *same floating-point operations in the same
-order*, so the results are bit-identical to the reference wherever that was practical:
+order*, so the results are bit-identical to the reference (tests/test_corrupt_equivalence.py):
 
 - ``gaussian_filter``: scipy.ndimage's separable correlation (symmetric-kernel summation order,
   outermost taps first) for the boundary modes ``nearest`` and ``reflect``;
