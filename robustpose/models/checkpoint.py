@@ -6,10 +6,11 @@ carry besides the weights. What they carry (mmengine 0.10 ``Runner.save_checkpoi
 ``tools/misc/publish_model.py`` keeps only ``meta`` and ``state_dict`` of it):
 - ``meta``: str/int config, seed, time, versions, epoch/iter, and ``dataset_meta`` = mmpose's
   parsed metainfo, which holds numpy arrays (``sigmas``/``dataset_keypoint_weights`` float32,
-  ``keypoint_colors``/``skeleton_link_colors`` uint8); hook messages may hold numpy scalars
-  (e.g. ``best_score``, float64).
-- ``message_hub`` (unpublished checkpoints): ``HistoryBuffer`` objects (numpy float64/int64
-  arrays and a dict of their statistics methods), numpy scalars.
+  ``keypoint_colors``/``skeleton_link_colors`` uint8). mmcv-era (mmpose 0.x) files keep hook
+  messages in ``meta['hook_msgs']``, which may hold numpy scalars (``best_score``, float64).
+- ``message_hub`` (unpublished checkpoints): mmengine ``HistoryBuffer`` objects (numpy
+  float64/int64 arrays, and their statistics methods pickled as ``getattr(HistoryBuffer, name)``),
+  numpy scalars.
 - ``optimizer`` / ``param_schedulers``: tensors and plain Python values (allowed natively, as
   are ``OrderedDict``, ``set``, ``bytearray``, ``complex``, ``torch.Size``, ``torch.device``...).
 Anything else is refused with a one-line ``ValueError`` naming the file and the global.
@@ -28,21 +29,22 @@ import torch
 from robustpose.models.pretrained import PretrainedModel, build_estimator
 
 # numpy dtype classes (numpy >= 1.25 has one class per dtype) that the BUILD opcode may
-# restore a dtype's state into. Plain fixed-size data types only: no ``ObjectDType`` (an
-# object array/scalar would hold arbitrary Python objects) and no ``VoidDType`` (structured
-# dtypes can nest object fields).
+# restore a dtype's state into: plain fixed-size data types only. ``ObjectDType`` and
+# ``VoidDType`` (structured, may nest object fields) are left out: no mmengine checkpoint needs
+# object arrays.
 _NUMPY_DTYPE_CLASSES = (
     "BoolDType", "Int8DType", "Int16DType", "Int32DType", "Int64DType", "UInt8DType", "UInt16DType",
     "UInt32DType", "UInt64DType", "Float16DType", "Float32DType", "Float64DType", "LongDoubleDType",
     "Complex64DType", "Complex128DType", "CLongDoubleDType", "StrDType", "BytesDType",
-    # platform aliases: on some platforms long/longlong are distinct classes from Int64DType
-    "LongDType", "LongLongDType", "ULongDType", "ULongLongDType", "ByteDType", "UByteDType",
-    "ShortDType", "UShortDType", "IntDType", "UIntDType",
+    # C-type aliases: on some platforms long / long long are classes distinct from Int64DType
+    "ByteDType", "UByteDType", "ShortDType", "UShortDType", "IntDType", "UIntDType", "LongDType",
+    "ULongDType", "LongLongDType", "ULongLongDType",
 )
 
-# HistoryBuffer pickles its ``statistics_methods`` dict as ``getattr(HistoryBuffer, name)``.
-# These are mmengine's default statistics; any other attribute is refused.
+# HistoryBuffer pickles its statistics methods as ``getattr(HistoryBuffer, name)``; these are
+# mmengine's defaults. Any other attribute is refused.
 _HISTORY_BUFFER_METHODS = frozenset({"min", "max", "current", "mean"})
+_HISTORY_BUFFER = "mmengine.logging.history_buffer.HistoryBuffer"
 
 _REFUSED = re.compile(
     r"GLOBAL (\S+) was not an allowed global"        # GLOBAL opcode, not allow-listed
@@ -56,34 +58,49 @@ class _RefusedAttribute(pickle.UnpicklingError):
     pass
 
 
-def _restricted_getattr(obj: Any, name: str) -> Any:
-    """``getattr`` limited to HistoryBuffer's default statistics methods.
+class HistoryBufferData:
+    """What a pickled ``mmengine`` ``HistoryBuffer`` is loaded as: its data, nothing else.
 
-    Plain ``builtins.getattr`` would let a file reach any attribute of any allowed object (a
-    function's ``__globals__``, ``__builtins__``...) and plant it where later code calls it.
+    The real class's ``__setstate__`` copies the file's ``statistics_methods`` into a class-level
+    dict shared by the whole process (so a file could plant callables that mmengine's logger
+    calls later). This stand-in keeps ``_log_history`` / ``_count_history`` / ``max_length`` and
+    drops the methods.
     """
-    from mmengine.logging.history_buffer import HistoryBuffer
 
-    if obj is HistoryBuffer and name in _HISTORY_BUFFER_METHODS:
-        return getattr(obj, name)
-    owner = getattr(obj, "__qualname__", type(obj).__qualname__)
+    def __setstate__(self, state: Any) -> None:
+        if not isinstance(state, dict):
+            raise _RefusedAttribute(f"refused attribute HistoryBuffer.__setstate__({type(state).__name__})")
+        self.__dict__.update({k: v for k, v in state.items() if k != "statistics_methods"})
+
+
+def _restricted_getattr(obj: Any, name: Any) -> str:
+    """``builtins.getattr`` as seen by the unpickler: only ``HistoryBuffer.<default statistic>``.
+
+    It returns a placeholder string (``HistoryBufferData`` drops the methods anyway). A real
+    ``getattr`` would let a file reach any attribute of an allowed object (``__globals__``,
+    ``__builtins__``...).
+    """
+    if obj is HistoryBufferData and name in _HISTORY_BUFFER_METHODS:
+        return f"HistoryBuffer.{name}"
+    owner = obj.__qualname__ if isinstance(obj, type) else type(obj).__qualname__
+    owner = "HistoryBuffer" if obj is HistoryBufferData else owner  # the name the file used
     raise _RefusedAttribute(f"refused attribute builtins.getattr({owner},{name!r})")
 
 
 def allowed_globals() -> list[Any]:
-    """The allow-list passed to ``torch.serialization.safe_globals`` (see module docstring).
+    """The allow-list given to ``torch.serialization.safe_globals`` (see the module docstring).
 
     Each entry only rebuilds plain data; none runs code that the file chooses:
-    - ``numpy.core.multiarray._reconstruct`` (numpy 1.x name) / ``numpy._core.multiarray.
-      _reconstruct`` (numpy 2): allocates an empty array of the given subtype, which must
-      itself be on the list (only ``numpy.ndarray`` is).
+    - ``numpy.core.multiarray._reconstruct`` (name written by numpy 1.x) and
+      ``numpy._core.multiarray._reconstruct`` (numpy 2): allocate an empty array of the given
+      subtype, which must itself be on the list (only ``numpy.ndarray`` is).
     - ``numpy.ndarray``: its ``__setstate__`` copies raw bytes into the array.
-    - ``numpy.core.multiarray.scalar`` / ``numpy._core...scalar``: a numpy scalar from raw bytes.
-    - ``numpy.dtype`` and the plain dtype classes: dtype descriptors parsed from a type string
-      (no eval); without ObjectDType, object arrays and object scalars cannot be rebuilt.
-    - ``mmengine.logging.history_buffer.HistoryBuffer`` (when mmengine is installed): created
-      with ``__new__`` and its ``__dict__`` filled, no ``__setstate__``; pure data container.
-    - ``builtins.getattr`` -> ``_restricted_getattr``: only HistoryBuffer's min/max/current/mean.
+    - ``numpy.core.multiarray.scalar`` / ``numpy._core.multiarray.scalar``: a numpy scalar
+      from raw bytes.
+    - ``numpy.dtype`` and the plain dtype classes: dtype descriptors parsed from a type code
+      (no eval) and their byte-order state.
+    - ``mmengine.logging.history_buffer.HistoryBuffer`` -> ``HistoryBufferData`` (inert stand-in;
+      mmengine is not even imported) and ``builtins.getattr`` -> ``_restricted_getattr``.
     """
     import numpy as np
 
@@ -99,12 +116,7 @@ def allowed_globals() -> list[Any]:
     if dtypes is not None:
         allowed += sorted({getattr(dtypes, n) for n in _NUMPY_DTYPE_CLASSES if hasattr(dtypes, n)},
                           key=lambda c: c.__name__)
-    try:
-        from mmengine.logging.history_buffer import HistoryBuffer
-    except ImportError:
-        pass
-    else:
-        allowed += [HistoryBuffer, (_restricted_getattr, "builtins.getattr")]
+    allowed += [(HistoryBufferData, _HISTORY_BUFFER), (_restricted_getattr, "builtins.getattr")]
     return allowed
 
 
@@ -155,14 +167,16 @@ def load_mmengine_state_dict(path: str | Path, sha256_prefix: str | None = None)
         needed = next(g for g in m.groups() if g)
         raise ValueError(f"{path}: checkpoint needs {needed} which is not on the allow-list; "
                          "refusing to unpickle it") from None
-    except (RuntimeError, EOFError, ValueError, TypeError, KeyError, AttributeError) as err:
+    except OSError:  # missing / unreadable file: already names the path
+        raise
+    except Exception as err:  # a corrupt file fails anywhere in the unpickler (IndexError, struct.error...)
         raise ValueError(f"{path}: not a readable torch checkpoint ({type(err).__name__}: "
-                         f"{_first_line(str(err))})") from None
+                         f"{_first_line(str(err))})") from err
 
     state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, Mapping) else ckpt
     if not isinstance(state, Mapping) or not state:
-        raise ValueError(f"{path}: no state dict in the checkpoint (top-level: {type(ckpt).__name__}"
-                         f"{' with keys ' + str(sorted(map(str, ckpt))[:8]) if isinstance(ckpt, Mapping) else ''})")
+        raise ValueError(f"{path}: no state dict in the checkpoint (found {type(state).__name__} "
+                         f"of length {len(state) if hasattr(state, '__len__') else '?'})")
     bad = [k for k, v in state.items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)]
     if bad:
         raise ValueError(f"{path}: the state dict has non-tensor entries, e.g. {bad[:3]}")
@@ -209,4 +223,4 @@ def load_pretrained(model: PretrainedModel, path: str | Path) -> torch.nn.Module
     return net.eval()
 
 
-__all__ = ["allowed_globals", "load_mmengine_state_dict", "load_pretrained"]
+__all__ = ["HistoryBufferData", "allowed_globals", "load_mmengine_state_dict", "load_pretrained"]

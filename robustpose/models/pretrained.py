@@ -158,10 +158,14 @@ def build_estimator(model: PretrainedModel):
     from robustpose.models._mmpose_compat import import_mmpose
 
     import_mmpose()
+    from mmengine.registry import DefaultScope
     from mmpose.models import build_pose_estimator
 
-    # mmengine's builders pop keys from the dicts they are given: never hand them ours.
-    return build_pose_estimator(copy.deepcopy(model.config))
+    # The estimator builds its data_preprocessor through mmengine's registry, which resolves
+    # unscoped names in the default scope: make that mmpose for this build only. Deep copy:
+    # mmengine's builders pop keys from the dicts they are given.
+    with DefaultScope.overwrite_default_scope("mmpose"):
+        return build_pose_estimator(copy.deepcopy(model.config))
 
 
 # ---------------------------------------------------------------------------------------------
