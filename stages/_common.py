@@ -33,7 +33,7 @@ def run(main: Callable[[], None]) -> None:
     """
     try:
         main()
-    except (ValueError, KeyError, FileNotFoundError) as err:
+    except (ValueError, KeyError, OSError) as err:   # OSError: missing files, failed downloads
         message = err.args[0] if err.args else repr(err)
         sys.exit(f"error: {message}")
 

@@ -17,7 +17,7 @@ from robustpose._io import file_digest, write_json_atomic
 from robustpose.data.coco_format import load_annotations
 from robustpose.data.keypoints import sigmas_for
 from robustpose.evaluate.benchmark import evaluate_model, summarise
-from robustpose.evaluate.predict import gt_person_boxes
+from robustpose.evaluate.predict import person_boxes
 from robustpose.models.estimator import PoseEstimator
 from robustpose.models.net import load_checkpoint
 
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     params = C.load_params()
     sec = C.section(params, "evaluate", SCHEMA)
     csec = C.corrupt_section(params)
-    C.check_choice("evaluate.boxes", sec["boxes"], ["gt"])
+    C.check_choice("evaluate.boxes", sec["boxes"], ["gt", "detector"])
 
     annotation_file = f"{args.data}/annotations.json"
     annotations = load_annotations(annotation_file)
@@ -43,9 +43,10 @@ def main(argv: list[str] | None = None) -> None:
                  args.dataset, len(annotations["images"]), len(csec["corruptions"]),
                  len(csec["severities"]), estimator.device)
     t0 = time.time()
+    boxes, box_scores = person_boxes(sec["boxes"], annotations, args.data)
     metrics = evaluate_model(
         estimator, annotation_file, f"{args.data}/images", args.corrupted, csec["corruptions"],
-        csec["severities"], args.predictions, file_digest(args.checkpoint), gt_person_boxes(annotations),
+        csec["severities"], args.predictions, file_digest(args.checkpoint), boxes, box_scores,
         sigmas=sigmas_for(args.dataset),
         clean_digests={im["file_name"]: file_digest(f"{args.data}/images/{im['file_name']}")
                        for im in annotations["images"]},

@@ -1,7 +1,11 @@
 """Stage `prepare@<dataset>`: make a dataset available in the data contract (COCO keypoint format).
 
-Embedded default: synthesize the train and val splits. Usage:
+Embedded default: synthesize the train and val splits. Real datasets (coco, ochuman, mpii,
+ap10k): download and verify the registered files into ``--raw`` (the only network access of the
+pipeline; mirrors via ``<dataset>.urls`` in params or ``ROBUSTPOSE_MIRROR_<DATASET>``), unpack
+them, and convert the val split. Usage:
     python stages/prepare.py --dataset synthetic --out data/prepared/synthetic
+    python stages/prepare.py --dataset coco --out data/prepared/coco --raw data/raw
 """
 from __future__ import annotations
 
@@ -11,28 +15,47 @@ import time
 
 import _common as C
 
+from robustpose.data.download import fetch
+from robustpose.data.prepare_real import PREPARERS, prepare_dataset
 from robustpose.data.synthetic import SyntheticConfig, write_split
 
-DATASETS = ["synthetic"]
+DATASETS = ["synthetic", *PREPARERS]
 SYNTHETIC_SCHEMA = {"n_train": int, "n_val": int, "image_height": int, "image_width": int,
                     "min_people": int, "max_people": int}
+REAL_SCHEMA = {"max_images": int,   # 0 = every val image; N = the first N image ids (a quick check)
+               "urls": dict}        # {file name: URL} mirrors for single files ({} = the registry)
+
+
+def prepare_real(name: str, sec: dict, raw: str, out: str) -> None:
+    """Download (verified, resumable) and convert the val split of a real dataset."""
+    if sec["max_images"] < 0:
+        raise C.ParamsError(f"params.yaml: {name}.max_images must be >= 0, got {sec['max_images']}")
+    files = fetch(name, raw, overrides={str(k): str(v) for k, v in sec["urls"].items()})
+    logging.info("%s: %d files verified in %s/%s", name, len(files), raw, name)
+    path = prepare_dataset(name, f"{raw}/{name}", out, sec["max_images"] or None)
+    logging.info("wrote %s", path)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="prepare one dataset")
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--out", required=True, help="output dir: <out>/<split>/{annotations.json,images/}")
+    parser.add_argument("--raw", default="data/raw", help="downloads and unpacked archives (real datasets)")
     args = parser.parse_args(argv)
     C.setup_logging()
     params = C.load_params()
     C.check_choice("datasets[]", args.dataset, DATASETS)
+    t0 = time.time()
+    if args.dataset != "synthetic":
+        prepare_real(args.dataset, C.section(params, args.dataset, REAL_SCHEMA), args.raw, args.out)
+        logging.info("prepare@%s done in %.1f s", args.dataset, time.time() - t0)
+        return
     sec = C.section(params, args.dataset, SYNTHETIC_SCHEMA)
     try:
         cfg = SyntheticConfig(image_height=sec["image_height"], image_width=sec["image_width"],
                               min_people=sec["min_people"], max_people=sec["max_people"])
     except ValueError as err:
         raise C.ParamsError(f"params.yaml: {args.dataset}: {err}") from None
-    t0 = time.time()
     for split, n in (("train", sec["n_train"]), ("val", sec["n_val"])):
         path = write_split(f"{args.out}/{split}", cfg, C.seed(params), split, n)
         logging.info("wrote %d %s images -> %s", n, split, path)

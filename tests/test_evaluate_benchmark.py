@@ -69,3 +69,34 @@ def test_missing_corrupted_image_is_a_clear_error(setup, tmp_path):
     root, ann_file, est, boxes = setup
     with pytest.raises(ValueError, match="manifest.json: no severity 3 image"):
         evaluate_model(est, ann_file, root / "val" / "images", root / "corrupted", ["fog"], [3], tmp_path, "m", boxes)
+
+
+def test_detector_boxes_come_with_scores_and_a_missing_file_is_named(tmp_path):
+    from robustpose.evaluate.predict import person_boxes
+
+    ann = {"images": [{"id": 1}, {"id": 2}],
+           "annotations": [{"id": 5, "image_id": 1, "bbox": [1, 2, 3, 4], "num_keypoints": 3, "iscrowd": 0}]}
+    boxes, scores = person_boxes("gt", ann, tmp_path)
+    assert scores is None and boxes[1].tolist() == [[1, 2, 3, 4]] and boxes[2].shape == (0, 4)
+    with pytest.raises(ValueError, match=r"person_boxes.json: no detector boxes"):
+        person_boxes("detector", ann, tmp_path)
+    (tmp_path / "person_boxes.json").write_text(json.dumps([
+        {"image_id": 2, "category_id": 1, "bbox": [0, 0, 5, 5], "score": 0.9},
+        {"image_id": 2, "category_id": 2, "bbox": [0, 0, 9, 9], "score": 0.99}]))
+    boxes, scores = person_boxes("detector", ann, tmp_path)
+    assert boxes[2].tolist() == [[0, 0, 5, 5]] and scores[2].tolist() == [0.9] and 1 not in boxes
+
+
+def test_changing_boxes_or_flip_test_changes_the_prediction_cache_key():
+    from robustpose.evaluate.benchmark import setup_digest
+
+    class Est:
+        flip_test = True
+
+    a = {1: np.array([[0.0, 0, 5, 5]])}
+    b = {1: np.array([[0.0, 0, 5, 6]])}
+    flipless = Est()
+    flipless.flip_test = False
+    assert len({setup_digest(Est(), a, None), setup_digest(Est(), b, None), setup_digest(flipless, a, None),
+                setup_digest(Est(), a, {1: np.array([0.5])})}) == 4
+    assert setup_digest(Est(), a, None) == setup_digest(Est(), {1: a[1].copy()}, None)

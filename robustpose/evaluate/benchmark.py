@@ -48,6 +48,20 @@ def _cache_key(model_digest: str, image_digests: list[str]) -> str:
     return h.hexdigest()
 
 
+def setup_digest(estimator: PoseEstimator, boxes: dict[int, np.ndarray],
+                 box_scores: dict[int, np.ndarray] | None) -> str:
+    """sha256 of everything besides the weights and pixels that shapes the predictions (the
+    person boxes and their scores, flip test), so switching GT to detector boxes or flip test
+    off never reuses predictions cached under the other setting."""
+    h = hashlib.sha256(f"flip_test={getattr(estimator, 'flip_test', None)}".encode())
+    for image_id in sorted(boxes):
+        h.update(f"|{image_id}:".encode())
+        h.update(np.ascontiguousarray(boxes[image_id], dtype=np.float64).tobytes())
+        if box_scores is not None and image_id in box_scores:
+            h.update(np.ascontiguousarray(box_scores[image_id], dtype=np.float64).tobytes())
+    return h.hexdigest()
+
+
 def evaluate_model(estimator: PoseEstimator, annotation_file: str | os.PathLike, images_dir: str | os.PathLike,
                    corrupted_dir: str | os.PathLike, corruptions: list[str], severities: list[int],
                    cache_dir: str | os.PathLike, model_digest: str, boxes: dict[int, np.ndarray],
@@ -62,6 +76,7 @@ def evaluate_model(estimator: PoseEstimator, annotation_file: str | os.PathLike,
         model_digest: sha256 of the checkpoint file.
         clean_digests: file name -> digest of the clean images (keys the clean cache).
     """
+    model_digest = f"{model_digest}:{setup_digest(estimator, boxes, box_scores)}"
     gt = load_coco(annotation_file)
     images = sorted(gt.dataset["images"], key=lambda im: im["id"])
     metrics: dict = {"clean": {}, "corrupted": {}}

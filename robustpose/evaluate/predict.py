@@ -7,6 +7,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from robustpose._io import read_json
 from robustpose.data.images import read_image
 from robustpose.models.estimator import PoseEstimator, instance_score
 
@@ -31,6 +32,21 @@ def detection_boxes(detections: Iterable[dict], min_score: float = 0.0) -> tuple
         scores.setdefault(det["image_id"], []).append(det.get("score", 1.0))
     return ({k: np.asarray(v, dtype=np.float64) for k, v in boxes.items()},
             {k: np.asarray(v, dtype=np.float64) for k, v in scores.items()})
+
+
+def person_boxes(mode: str, annotations: dict, data_dir: str | os.PathLike
+                 ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray] | None]:
+    """Boxes to crop people from, and their scores: ``gt`` (ground truth, score 1) or
+    ``detector`` (the dataset's ``person_boxes.json``, e.g. COCO's AP_H 56 detections that the
+    papers' top-down numbers use)."""
+    if mode == "gt":
+        return gt_person_boxes(annotations), None
+    if mode != "detector":
+        raise ValueError(f"person boxes must be 'gt' or 'detector', got {mode!r}")
+    path = Path(data_dir) / "person_boxes.json"
+    if not path.exists():
+        raise ValueError(f"{path}: no detector boxes for this dataset; use evaluate.boxes: gt")
+    return detection_boxes(read_json(path))
 
 
 def predict_images(estimator: PoseEstimator, images: list[dict], image_path: Callable[[dict], str | os.PathLike],
