@@ -17,6 +17,7 @@ from robustpose._io import file_digest, write_json_atomic
 from robustpose.data.coco_format import load_annotations
 from robustpose.data.keypoints import sigmas_for
 from robustpose.evaluate.benchmark import evaluate_model, summarise
+from robustpose.evaluate.distributed import close_world, init_world
 from robustpose.evaluate.predict import person_boxes
 from robustpose.models.estimator import PoseEstimator
 from robustpose.models.net import load_checkpoint
@@ -44,13 +45,18 @@ def main(argv: list[str] | None = None) -> None:
                  len(csec["severities"]), estimator.device)
     t0 = time.time()
     boxes, box_scores = person_boxes(sec["boxes"], annotations, args.data)
+    world = init_world()   # torchrun: each rank predicts a shard; metrics identical to one process
     metrics = evaluate_model(
         estimator, annotation_file, f"{args.data}/images", args.corrupted, csec["corruptions"],
         csec["severities"], args.predictions, file_digest(args.checkpoint), boxes, box_scores,
         sigmas=sigmas_for(args.dataset),
         clean_digests={im["file_name"]: file_digest(f"{args.data}/images/{im['file_name']}")
                        for im in annotations["images"]},
-        on_condition=lambda cond, m: logging.info("%-24s AP %.4f", cond.key, m["AP"]))
+        on_condition=lambda cond, m: world.is_main and logging.info("%-24s AP %.4f", cond.key, m["AP"]),
+        world=world)
+    if not world.is_main:
+        close_world(world)
+        return
     metrics["summary"] = summarise(metrics, "AP")
     metrics["meta"] = {"model": args.model, "dataset": args.dataset, "input_size": list(net.spec.input_size),
                        "head": net.spec.head, "metric": "AP", "boxes": sec["boxes"], "flip_test": sec["flip_test"],
@@ -61,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.info("evaluate@%s-%s: AP %.4f mPC %.4f rPC %.4f in %.1f s -> %s", args.model, args.dataset,
                  metrics["clean"]["AP"], s.get("mPC", float("nan")), s.get("rPC", float("nan")),
                  time.time() - t0, args.out)
+    close_world(world)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from tqdm import tqdm
 from robustpose._io import read_json, write_json_atomic
 from robustpose.corrupt import benchmark_family, category_of
 from robustpose.evaluate.coco_metrics import coco_keypoint_metrics, load_coco
+from robustpose.evaluate.distributed import World, unshard
 from robustpose.evaluate.predict import corrupted_image_index, predict_images
 from robustpose.evaluate.robustness import robustness_summary
 from robustpose.models.estimator import PoseEstimator
@@ -67,7 +68,8 @@ def evaluate_model(estimator: PoseEstimator, annotation_file: str | os.PathLike,
                    cache_dir: str | os.PathLike, model_digest: str, boxes: dict[int, np.ndarray],
                    box_scores: dict[int, np.ndarray] | None = None, sigmas: np.ndarray | None = None,
                    clean_digests: dict[str, str] | None = None,
-                   on_condition: Callable[[Condition, dict], None] | None = None) -> dict:
+                   on_condition: Callable[[Condition, dict], None] | None = None,
+                   world: World = World()) -> dict:
     """Metrics for clean + every (corruption, severity); see DESIGN.md for the JSON layout.
 
     Args:
@@ -75,6 +77,8 @@ def evaluate_model(estimator: PoseEstimator, annotation_file: str | os.PathLike,
         cache_dir: where per-condition predictions are kept (and found again on resume).
         model_digest: sha256 of the checkpoint file.
         clean_digests: file name -> digest of the clean images (keys the clean cache).
+        world: under torchrun, each rank predicts its shard of the images and all ranks merge
+            them in the one-process order (identical metrics); only rank 0 writes the cache.
     """
     model_digest = f"{model_digest}:{setup_digest(estimator, boxes, box_scores)}"
     gt = load_coco(annotation_file)
@@ -112,8 +116,15 @@ def evaluate_model(estimator: PoseEstimator, annotation_file: str | os.PathLike,
             preds = cached["predictions"]
         else:
             todo = [im for im in images if Path(im["file_name"]).stem not in skipped]
-            preds = predict_images(estimator, todo, path, boxes, box_scores)
-            write_json_atomic(cache_file, {"key": key, "predictions": preds}, indent=None)
+            mine = world.shard(todo)
+            per_image: dict[int, list[dict]] = {im["id"]: [] for im in mine}
+            for r in predict_images(estimator, mine, path, boxes, box_scores):
+                per_image[r["image_id"]].append(r)
+            # per-image result lists, so the shards merge back into the one-process order
+            parts = world.gather([per_image[im["id"]] for im in mine])
+            preds = [r for image_results in unshard(parts) for r in image_results]
+            if world.is_main:
+                write_json_atomic(cache_file, {"key": key, "predictions": preds}, indent=None)
         result = coco_keypoint_metrics(gt, preds, sigmas=sigmas)
         if cond.corruption == "clean":
             metrics["clean"] = result
