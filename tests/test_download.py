@@ -185,8 +185,9 @@ def test_wrong_sha256_discards_the_download(host, tmp_path):
     msg = str(info.value)
     assert "\n" not in msg
     assert msg.startswith(f"{dest}: sha256 mismatch (expected {'0' * 64}, got {_sha(data)})")
-    assert "discarded" in msg
+    assert "discarded" in msg and str(dl.rejected_path(dest)) in msg
     assert not dest.exists() and not dl.part_path(dest).exists()
+    assert dl.rejected_path(dest).read_bytes() == data   # kept aside for inspection
 
 
 def test_wrong_size_and_md5_are_refused(host, tmp_path):

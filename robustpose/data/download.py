@@ -132,9 +132,19 @@ def _existing_is_valid(dest: Path, sha256: str | None, size: int | None, md5: st
     return True
 
 
+def rejected_path(dest: Path) -> Path:
+    """Where a download that failed verification is kept for inspection (never used)."""
+    return dest.with_name(dest.name + ".rejected")
+
+
 def _discard(part: Path, message: str) -> None:
-    part.unlink(missing_ok=True)
-    raise ValueError(message + "; the download was discarded")
+    """Move a download that failed verification aside (a user may want to look at what the
+    server sent: an error page, a truncated file) and stop with one line saying where it is."""
+    dest = part.with_name(part.name[:-len(".part")]) if part.name.endswith(".part") else part
+    aside = rejected_path(dest)
+    if part.exists():
+        os.replace(part, aside)
+    raise ValueError(f"{message}; the download was discarded (kept aside as {aside}, never used)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -521,5 +531,5 @@ def fetch(dataset: str, root: str | os.PathLike, overrides: Mapping[str, str] | 
 
 __all__ = [
     "DownloadError", "ManualDownloadRequired", "download", "extract", "fetch", "is_archive",
-    "part_path", "sidecar_path", "marker_path",
+    "part_path", "sidecar_path", "marker_path", "rejected_path",
 ]
