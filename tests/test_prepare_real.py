@@ -7,6 +7,7 @@ downloader (registry entries patched to the local URLs and checksums), then conv
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import io
@@ -167,18 +168,16 @@ class _Host(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-@pytest.fixture(scope="module")
-def raw_root(tmp_path_factory) -> Path:
-    """Serve the archives, point the registry at them, fetch all four datasets; yields the raw
-    root (``<root>/<dataset>/`` as ``fetch`` leaves it)."""
-    served = _served_files()
+@contextlib.contextmanager
+def mirrored_registry(served: dict[str, dict[str, bytes]]):
+    """Serve ``{dataset: {file name: bytes}}`` from 127.0.0.1 and point the registry entries of
+    those datasets at it, with the served bytes' checksums; yields the base URL."""
     handler = type("Handler", (_Host,), {"files": {f"{ds}/{n}": b for ds, fs in served.items()
                                                    for n, b in fs.items()}})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    root = tmp_path_factory.mktemp("raw")
     try:
         with pytest.MonkeyPatch.context() as mp:
             for ds, files in served.items():
@@ -189,12 +188,23 @@ def raw_root(tmp_path_factory) -> Path:
                     f, url=f"{base}/{ds}/{f.name}", sha256=hashlib.sha256(files[f.name]).hexdigest(),
                     bytes=len(files[f.name]), md5=None, alt_urls=()) for f in src.files)
                 mp.setitem(sources._REGISTRY, ds, dataclasses.replace(src, files=patched))
-                fetch(ds, root, progress=False, timeout=10, retries=1, backoff=0.0)
-        yield root
+            yield base
     finally:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def raw_root(tmp_path_factory) -> Path:
+    """Serve the archives, point the registry at them, fetch all four datasets; yields the raw
+    root (``<root>/<dataset>/`` as ``fetch`` leaves it)."""
+    served = _served_files()
+    root = tmp_path_factory.mktemp("raw")
+    with mirrored_registry(served):
+        for ds in served:
+            fetch(ds, root, progress=False, timeout=10, retries=1, backoff=0.0)
+        yield root
 
 
 def _copy_raw(raw_root: Path, ds: str, dst: Path) -> Path:

@@ -5,19 +5,13 @@ The archives are the ones ``test_prepare_real`` builds from ../shared/realdata, 
 """
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import importlib.util
 import json
 import sys
-import threading
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import yaml
-
-from robustpose.data import sources
 
 ROOT = Path(__file__).resolve().parents[1]
 REALDATA = ROOT.parent / "shared" / "realdata"
@@ -27,25 +21,10 @@ pytestmark = pytest.mark.skipif(not REALDATA.is_dir(), reason=f"{REALDATA} is no
 @pytest.fixture(scope="module")
 def mirror():
     """A local HTTP mirror of the coco files; the registry is pointed at it for the module."""
-    from test_prepare_real import _Host, _served_files
+    from test_prepare_real import _served_files, mirrored_registry
 
-    served = {"coco": _served_files()["coco"]}
-    handler = type("Handler", (_Host,), {"files": {f"coco/{n}": b for n, b in served["coco"].items()}})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv(sources.mirror_env_var("coco"), raising=False)
-        src = sources.source("coco")
-        files = served["coco"]
-        patched = tuple(dataclasses.replace(f, url=f"{base}/coco/{f.name}", sha256=hashlib.sha256(files[f.name]).hexdigest(),
-                                            bytes=len(files[f.name]), md5=None, alt_urls=()) for f in src.files)
-        mp.setitem(sources._REGISTRY, "coco", dataclasses.replace(src, files=patched))
+    with mirrored_registry({"coco": _served_files()["coco"]}) as base:
         yield base
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
 
 
 def _stage():

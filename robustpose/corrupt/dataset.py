@@ -171,6 +171,17 @@ def corrupt_dataset(job: CorruptJob, annotation_file: str | os.PathLike, severit
     return manifest
 
 
+def corrupted_image_index(manifest: dict[str, str], severity: int) -> dict[str, str]:
+    """Map original file stems to the corrupted file names of one severity (suffix may differ)."""
+    out = {}
+    prefix = f"{severity}/"
+    for key in manifest:
+        if key.startswith(prefix):
+            name = key[len(prefix):]
+            out[Path(name).stem] = name
+    return out
+
+
 def example_images(val_dir: str | os.PathLike, corrupted_dir: str | os.PathLike, corruptions: list[str],
                    severities: list[int]) -> tuple[str, np.ndarray, dict[str, list[np.ndarray]]]:
     """The first image (by file name) of a prepared split, clean and as the corrupt stage wrote it
@@ -178,15 +189,15 @@ def example_images(val_dir: str | os.PathLike, corrupted_dir: str | os.PathLike,
     annotations = load_annotations(Path(val_dir) / "annotations.json")
     name = sorted(im["file_name"] for im in annotations["images"])[0]
     clean = read_image(Path(val_dir) / "images" / name)
-    stem = os.path.splitext(name)[0]
+    stem = Path(name).stem
     rows: dict[str, list[np.ndarray]] = {}
     for corruption in corruptions:
         folder = Path(corrupted_dir) / corruption
         manifest = read_json(folder / "manifest.json")
         rows[corruption] = []
         for sev in severities:
-            hits = [k for k in manifest if k.startswith(f"{sev}/") and os.path.splitext(k.split("/", 1)[1])[0] == stem]
-            if not hits:
+            index = corrupted_image_index(manifest, sev)
+            if stem not in index:
                 raise ValueError(f"{folder / 'manifest.json'}: no severity {sev} image for {name}")
-            rows[corruption].append(read_image(folder / hits[0]))
+            rows[corruption].append(read_image(folder / str(sev) / index[stem]))
     return name, clean, rows

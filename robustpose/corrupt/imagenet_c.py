@@ -60,11 +60,6 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return _UNIT[x]
 
 
-def _lut(table: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Apply a per-value function (given as its 256-entry result) to a uint8 image."""
-    return table[x]
-
-
 def _to_byte(values: np.ndarray) -> np.ndarray:
     """The library's final ``np.uint8(np.clip(v, 0, 1) * 255)`` for a float table or image."""
     return np.uint8(np.clip(values, 0, 1) * 255)
@@ -100,7 +95,7 @@ def impulse_noise(x: np.ndarray, severity: int, rng, context=None) -> np.ndarray
     c = [.03, .06, .09, 0.17, 0.27][severity - 1]
     flipped = rng.random(x.shape) <= c
     salted = rng.random(x.shape) <= 0.5
-    out = _lut(_to_byte(_UNIT), x)
+    out = _to_byte(_UNIT)[x]   # a 256-entry table, looked up per pixel
     out[flipped & salted] = 255
     out[flipped & ~salted] = 0
     return out
@@ -344,7 +339,7 @@ def contrast(x: np.ndarray, severity: int, rng, context=None) -> np.ndarray:
     means = np.mean(_unit(x), axis=(0, 1))   # the library's exact reduction, then one table per channel
     out = np.empty_like(x)
     for d in range(x.shape[2]):
-        out[:, :, d] = _lut(_to_byte((_UNIT - means[d]) * c + means[d]), x[:, :, d])
+        out[:, :, d] = _to_byte((_UNIT - means[d]) * c + means[d])[x[:, :, d]]
     return out
 
 

@@ -6,6 +6,8 @@ mmpose dataset config). Keeping them in one table lets every evaluation pick the
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 COCO_KEYPOINTS: tuple[str, ...] = (
@@ -50,12 +52,17 @@ def sigmas_for(dataset: str) -> np.ndarray:
     return DATASET_SIGMAS[dataset]
 
 
-def coco_category() -> dict:
-    """The COCO 'person' category with keypoint names and 1-based skeleton."""
+def person_category(keypoints: Sequence[str], skeleton: Sequence[tuple[int, int]]) -> dict:
+    """A COCO-format 'person' category with keypoint names and a 1-based skeleton."""
     return {
         "id": 1,
         "name": "person",
         "supercategory": "person",
-        "keypoints": list(COCO_KEYPOINTS),
-        "skeleton": [list(p) for p in COCO_SKELETON],
+        "keypoints": list(keypoints),
+        "skeleton": [list(p) for p in skeleton],
     }
+
+
+def coco_category() -> dict:
+    """The COCO 'person' category with keypoint names and 1-based skeleton."""
+    return person_category(COCO_KEYPOINTS, COCO_SKELETON)

@@ -37,6 +37,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from robustpose._io import read_json
+from robustpose.data.keypoints import person_category
 
 MPII_KEYPOINTS: tuple[str, ...] = (
     "right_ankle", "right_knee", "right_hip", "left_hip", "left_knee", "left_ankle",
@@ -59,13 +60,7 @@ AREA_FACTOR = 0.53      # mmpose MpiiDataset: area = 0.53 * box area
 
 def mpii_category() -> dict:
     """The 'person' category with MPII's 16 keypoint names and 1-based skeleton."""
-    return {
-        "id": 1,
-        "name": "person",
-        "supercategory": "person",
-        "keypoints": list(MPII_KEYPOINTS),
-        "skeleton": [list(p) for p in MPII_SKELETON],
-    }
+    return person_category(MPII_KEYPOINTS, MPII_SKELETON)
 
 
 # --------------------------------------------------------------------------- json validation

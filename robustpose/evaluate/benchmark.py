@@ -19,9 +19,10 @@ from tqdm import tqdm
 
 from robustpose._io import read_json, write_json_atomic
 from robustpose.corrupt import benchmark_family, category_of
+from robustpose.corrupt.dataset import corrupted_image_index
 from robustpose.evaluate.coco_metrics import coco_keypoint_metrics, load_coco
 from robustpose.evaluate.distributed import World, unshard
-from robustpose.evaluate.predict import corrupted_image_index, predict_images
+from robustpose.evaluate.predict import predict_images
 from robustpose.evaluate.robustness import robustness_summary
 from robustpose.models.estimator import PoseEstimator
 

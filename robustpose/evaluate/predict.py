@@ -72,14 +72,3 @@ def predict_images(estimator: PoseEstimator, images: list[dict], image_path: Cal
                     "score": round(float(b) * instance_score(kp), 5),
                 })
     return results
-
-
-def corrupted_image_index(manifest: dict[str, str], severity: int) -> dict[str, str]:
-    """Map original file stems to the corrupted file names of one severity (suffix may differ)."""
-    out = {}
-    prefix = f"{severity}/"
-    for key in manifest:
-        if key.startswith(prefix):
-            name = key[len(prefix):]
-            out[Path(name).stem] = name
-    return out
