@@ -64,6 +64,18 @@ def setup_digest(estimator: PoseEstimator, boxes: dict[int, np.ndarray],
     return h.hexdigest()
 
 
+def _predict_sharded(world: World, estimator: PoseEstimator, images: list[dict], path: Callable[[dict], Path],
+                     boxes: dict[int, np.ndarray], box_scores: dict[int, np.ndarray] | None) -> list[dict]:
+    """``predict_images`` over this rank's shard, merged with the other ranks' shards in the
+    one-process order (per-image result lists, so round-robin shards interleave back exactly)."""
+    mine = world.shard(images)
+    per_image: dict[int, list[dict]] = {im["id"]: [] for im in mine}
+    for r in predict_images(estimator, mine, path, boxes, box_scores):
+        per_image[r["image_id"]].append(r)
+    parts = world.gather([per_image[im["id"]] for im in mine])
+    return [r for image_results in unshard(parts) for r in image_results]
+
+
 def evaluate_model(estimator: PoseEstimator, annotation_file: str | os.PathLike, images_dir: str | os.PathLike,
                    corrupted_dir: str | os.PathLike, corruptions: list[str], severities: list[int],
                    cache_dir: str | os.PathLike, model_digest: str, boxes: dict[int, np.ndarray],
@@ -117,13 +129,7 @@ def evaluate_model(estimator: PoseEstimator, annotation_file: str | os.PathLike,
             preds = cached["predictions"]
         else:
             todo = [im for im in images if Path(im["file_name"]).stem not in skipped]
-            mine = world.shard(todo)
-            per_image: dict[int, list[dict]] = {im["id"]: [] for im in mine}
-            for r in predict_images(estimator, mine, path, boxes, box_scores):
-                per_image[r["image_id"]].append(r)
-            # per-image result lists, so the shards merge back into the one-process order
-            parts = world.gather([per_image[im["id"]] for im in mine])
-            preds = [r for image_results in unshard(parts) for r in image_results]
+            preds = _predict_sharded(world, estimator, todo, path, boxes, box_scores)
             if world.is_main:
                 write_json_atomic(cache_file, {"key": key, "predictions": preds}, indent=None)
         result = coco_keypoint_metrics(gt, preds, sigmas=sigmas)
