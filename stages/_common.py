@@ -33,7 +33,8 @@ def run(main: Callable[[], None]) -> None:
     """
     try:
         main()
-    except (ValueError, KeyError, OSError) as err:   # OSError: missing files, failed downloads
+    except (ValueError, KeyError, OSError, ImportError) as err:   # OSError: missing files, failed downloads;
+        # ImportError: a model that needs an optional package (the message says which)
         message = err.args[0] if err.args else repr(err)
         sys.exit(f"error: {message}")
 

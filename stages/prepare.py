@@ -23,14 +23,16 @@ DATASETS = ["synthetic", *PREPARERS]
 SYNTHETIC_SCHEMA = {"n_train": int, "n_val": int, "image_height": int, "image_width": int,
                     "min_people": int, "max_people": int}
 REAL_SCHEMA = {"max_images": int,   # 0 = every val image; N = the first N image ids (a quick check)
-               "urls": dict}        # {file name: URL} mirrors for single files ({} = the registry)
+               "urls": dict,        # {file name: URL} mirrors for single files ({} = the registry)
+               "sha256": dict}      # {file name: sha256} of what a mirror serves, if not the published file
 
 
 def prepare_real(name: str, sec: dict, raw: str, out: str) -> None:
     """Download (verified, resumable) and convert the val split of a real dataset."""
     if sec["max_images"] < 0:
         raise C.ParamsError(f"params.yaml: {name}.max_images must be >= 0, got {sec['max_images']}")
-    files = fetch(name, raw, overrides={str(k): str(v) for k, v in sec["urls"].items()})
+    files = fetch(name, raw, overrides={str(k): str(v) for k, v in sec["urls"].items()},
+                  checksums={str(k): str(v) for k, v in sec["sha256"].items()})
     logging.info("%s: %d files verified in %s/%s", name, len(files), raw, name)
     path = prepare_dataset(name, f"{raw}/{name}", out, sec["max_images"] or None)
     logging.info("wrote %s", path)

@@ -37,7 +37,7 @@ def _stage():
 
 def test_prepare_coco_stage_downloads_verifies_and_converts(mirror, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"coco": {"max_images": 2, "urls": {}}}))
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"coco": {"max_images": 2, "urls": {}, "sha256": {}}}))
     _stage().main(["--dataset", "coco", "--out", "data/prepared/coco", "--raw", "data/raw"])
     sample = json.loads((REALDATA / "coco" / "test_coco.json").read_text())
     kept = sorted(im["id"] for im in sample["images"])[:2]
@@ -57,7 +57,7 @@ def test_prepare_stage_rejects_bad_params(tmp_path, monkeypatch):
     import _common as C
 
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"coco": {"max_images": -1, "urls": {}}}))
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"coco": {"max_images": -1, "urls": {}, "sha256": {}}}))
     with pytest.raises(C.ParamsError, match="coco.max_images must be >= 0"):
         stage.main(["--dataset", "coco", "--out", "out"])
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({"coco": {"max_images": 0, "url": {}}}))

@@ -16,6 +16,7 @@ Only the standard library talks HTTP (urllib), so there is no extra dependency t
 """
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import hashlib
 import http.client
@@ -105,8 +106,12 @@ def _is_html(content_type: str | None, dest: Path) -> bool:
         and dest.suffix.lower() not in (".html", ".htm")
 
 
-def _existing_is_valid(dest: Path, sha256: str | None, size: int | None, md5: str | None) -> bool:
+def _existing_is_valid(dest: Path, sha256: str | None, size: int | None, md5: str | None,
+                       sha256_prefix: str | None = None) -> bool:
     """Whether a file already at ``dest`` may be used without downloading again."""
+    if sha256_prefix is not None and not file_digest(dest).startswith(sha256_prefix):
+        log.warning("%s: sha256 does not start with the expected %s; downloading again", dest, sha256_prefix)
+        return False
     if size is not None and dest.stat().st_size != size:
         log.warning("%s: size %d differs from the expected %d; downloading again",
                     dest, dest.stat().st_size, size)
@@ -210,8 +215,8 @@ def _transfer_once(url: str, part: Path, dest: Path, size: int | None, chunk: in
 
 
 def download(url: str, dest: str | os.PathLike, sha256: str | None, size: int | None = None, *,
-             md5: str | None = None, chunk: int = 1 << 20, retries: int = 3, timeout: float = 60,
-             progress: bool = True, backoff: float = 1.0) -> Path:
+             md5: str | None = None, sha256_prefix: str | None = None, chunk: int = 1 << 20,
+             retries: int = 3, timeout: float = 60, progress: bool = True, backoff: float = 1.0) -> Path:
     """Fetch ``url`` to ``dest``, resuming interrupted transfers and verifying before use.
 
     Args:
@@ -222,6 +227,8 @@ def download(url: str, dest: str | os.PathLike, sha256: str | None, size: int | 
         size: expected size in bytes, checked before the digest (cheap, and it catches a
             truncated or padded file with a clearer message).
         md5: expected md5, for files where only an md5 is published (MPII).
+        sha256_prefix: the leading hex digits of the expected sha256, for files whose publisher
+            puts only those in the file name (OpenMMLab checkpoints: ``<name>-<sha256[:8]>_<date>.pth``).
         chunk: bytes per read.
         retries: consecutive failed attempts allowed; an attempt that received bytes resets the
             count, so a flaky connection that makes progress finishes a long download.
@@ -240,7 +247,8 @@ def download(url: str, dest: str | os.PathLike, sha256: str | None, size: int | 
     dest = Path(dest)
     sha256 = sha256.lower() if sha256 else None
     md5 = md5.lower() if md5 else None
-    if dest.exists() and _existing_is_valid(dest, sha256, size, md5):
+    sha256_prefix = sha256_prefix.lower() if sha256_prefix else None
+    if dest.exists() and _existing_is_valid(dest, sha256, size, md5, sha256_prefix):
         return dest
     if not url.lower().startswith(("http://", "https://")):
         raise ValueError(f"{dest}: URL {url!r} must start with http:// or https://")
@@ -278,7 +286,12 @@ def download(url: str, dest: str | os.PathLike, sha256: str | None, size: int | 
         _discard(part, f"{dest}: sha256 mismatch (expected {sha256}, got {got_sha})")
     if md5 is not None and got_md5 != md5:
         _discard(part, f"{dest}: md5 mismatch (expected {md5}, got {got_md5})")
-    if sha256 is None:
+    if sha256_prefix is not None and not got_sha.startswith(sha256_prefix):
+        _discard(part, f"{dest}: sha256 mismatch (expected {sha256_prefix}..., got {got_sha})")
+    if sha256 is None and sha256_prefix is not None:
+        log.info("%s: sha256 %s matches the prefix %s its publisher gives", dest, got_sha, sha256_prefix)
+        write_text_atomic(sidecar_path(dest), f"{got_sha}  {dest.name}\n")
+    elif sha256 is None:
         log.warning("%s: no sha256 is pinned for %s, so the file cannot be verified; "
                     "found sha256 %s (written to %s)", dest, url, got_sha, sidecar_path(dest))
         write_text_atomic(sidecar_path(dest), f"{got_sha}  {dest.name}\n")
@@ -472,7 +485,8 @@ def _candidate_urls(file: RemoteFile, dataset: str, overrides: Mapping[str, str]
 
 
 def fetch(dataset: str, root: str | os.PathLike, overrides: Mapping[str, str] | None = None, *,
-          progress: bool = True, **download_kwargs) -> dict[str, Path]:
+          checksums: Mapping[str, str] | None = None, progress: bool = True,
+          **download_kwargs) -> dict[str, Path]:
     """Download and unpack every file of a registered dataset below ``root/<dataset>/``.
 
     Downloads go to ``root/<dataset>/downloads/``; archives are extracted into
@@ -483,6 +497,10 @@ def fetch(dataset: str, root: str | os.PathLike, overrides: Mapping[str, str] | 
         dataset: a name from :func:`robustpose.data.sources.list_sources`.
         root: directory holding one subdirectory per dataset (e.g. ``data/raw``).
         overrides: ``{file name: URL}`` from params, winning over mirrors and the registry.
+        checksums: ``{file name: sha256}`` from params, for a mirror that serves other bytes than
+            the published file (a subset, a re-packed archive): it replaces the registry's
+            sha256, and the registry's size and md5, which describe the published file, are not
+            checked. The file is still verified, against the digest the user pinned.
         progress: show progress bars.
         **download_kwargs: passed to :func:`download` (``retries``, ``timeout``, ``chunk``, ...).
 
@@ -507,8 +525,15 @@ def fetch(dataset: str, root: str | os.PathLike, overrides: Mapping[str, str] | 
                 f"{src.manual_instructions} Put them under {base}/ (missing: {shown})")
         return {f.name: base / f.name for f in src.files}
 
+    unknown = sorted(set(checksums or {}) - {f.name for f in src.files})
+    if unknown:
+        raise ValueError(f"{src.name}: checksum given for unknown file(s) {unknown}; files: "
+                         f"{[f.name for f in src.files]}")
     out: dict[str, Path] = {}
     for file in src.files:
+        if checksums and file.name in checksums:
+            file = dataclasses.replace(file, sha256=str(checksums[file.name]).lower(), bytes=None, md5=None,
+                                       alt_urls=())
         dest = base / "downloads" / file.name
         urls = _candidate_urls(file, src.name, overrides)
         for i, url in enumerate(urls):

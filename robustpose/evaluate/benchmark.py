@@ -20,10 +20,11 @@ from tqdm import tqdm
 from robustpose._io import read_json, write_json_atomic
 from robustpose.corrupt import benchmark_family, category_of
 from robustpose.corrupt.dataset import corrupted_image_index
-from robustpose.evaluate.coco_metrics import coco_keypoint_metrics, load_coco
+from robustpose.evaluate.coco_metrics import load_coco
 from robustpose.evaluate.distributed import World, unshard
 from robustpose.evaluate.predict import predict_images
 from robustpose.evaluate.robustness import robustness_summary
+from robustpose.evaluate.scoring import Scorer, scorer_for
 from robustpose.models.estimator import PoseEstimator
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ def _predict_sharded(world: World, estimator: PoseEstimator, images: list[dict],
 def evaluate_model(estimator: PoseEstimator, annotation_file: str | os.PathLike, images_dir: str | os.PathLike,
                    corrupted_dir: str | os.PathLike, corruptions: list[str], severities: list[int],
                    cache_dir: str | os.PathLike, model_digest: str, boxes: dict[int, np.ndarray],
-                   box_scores: dict[int, np.ndarray] | None = None, sigmas: np.ndarray | None = None,
+                   box_scores: dict[int, np.ndarray] | None = None, scorer: Scorer | None = None,
                    clean_digests: dict[str, str] | None = None,
                    on_condition: Callable[[Condition, dict], None] | None = None,
                    world: World = World()) -> dict:
@@ -89,14 +90,17 @@ def evaluate_model(estimator: PoseEstimator, annotation_file: str | os.PathLike,
         corrupted_dir: ``<root>/<corruption>/{manifest.json,<severity>/...}`` as the corrupt stage writes.
         cache_dir: where per-condition predictions are kept (and found again on resume).
         model_digest: sha256 of the checkpoint file.
+        scorer: the dataset's metric (``scoring.scorer_for``); OKS AP with COCO's sigmas when None.
+            Its per-keypoint breakdown goes to ``metrics["per_keypoint"]`` (same nesting).
         clean_digests: file name -> digest of the clean images (keys the clean cache).
         world: under torchrun, each rank predicts its shard of the images and all ranks merge
             them in the one-process order (identical metrics); only rank 0 writes the cache.
     """
     model_digest = f"{model_digest}:{setup_digest(estimator, boxes, box_scores)}"
     gt = load_coco(annotation_file)
+    scorer = scorer or scorer_for("coco", gt.dataset)
     images = sorted(gt.dataset["images"], key=lambda im: im["id"])
-    metrics: dict = {"clean": {}, "corrupted": {}}
+    metrics: dict = {"clean": {}, "corrupted": {}, "per_keypoint": {"clean": {}, "corrupted": {}}}
     manifests: dict[str, dict[str, str]] = {}
     for cond in tqdm(conditions(corruptions, severities), desc="conditions", mininterval=5):
         skipped: set[str] = set()
@@ -132,11 +136,13 @@ def evaluate_model(estimator: PoseEstimator, annotation_file: str | os.PathLike,
             preds = _predict_sharded(world, estimator, todo, path, boxes, box_scores)
             if world.is_main:
                 write_json_atomic(cache_file, {"key": key, "predictions": preds}, indent=None)
-        result = coco_keypoint_metrics(gt, preds, sigmas=sigmas)
+        result, per_keypoint = scorer.score(gt, preds)
         if cond.corruption == "clean":
             metrics["clean"] = result
+            metrics["per_keypoint"]["clean"] = per_keypoint
         else:
             metrics["corrupted"].setdefault(cond.corruption, {})[str(cond.severity)] = result
+            metrics["per_keypoint"]["corrupted"].setdefault(cond.corruption, {})[str(cond.severity)] = per_keypoint
         if on_condition:
             on_condition(cond, result)
     return metrics

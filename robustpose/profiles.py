@@ -1,0 +1,167 @@
+"""Profiles: the embedded default is ``params.yaml``; a profile file rewrites it for another scale.
+
+A profile (``configs/paper.yaml``) has two parts:
+- ``set``: values merged over the current params (dicts recursively, everything else replaced);
+- ``evaluate_on``: ``{dataset: [pretrained model, ...]}``, the rows of the papers' tables. It is
+  expanded into ``datasets``, ``pretrained`` (what ``fetch@`` downloads) and
+  ``pretrained_evaluations`` (one ``evaluate_pretrained@<model>-<dataset>`` stage each), after
+  checking every name exists and every model's keypoint layout matches its dataset's.
+
+``plan`` says what ``dvc repro`` would then download, write and compute, with sizes, so a user
+can see the cost before committing a GPU machine to it.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from robustpose.data.sources import source
+
+# Keypoint layout of each dataset: a model scores only datasets that share its layout.
+DATASET_LAYOUT = {"synthetic": "coco", "coco": "coco", "ochuman": "coco", "ap10k": "ap10k", "mpii": "mpii"}
+
+
+@dataclass(frozen=True)
+class DatasetScale:
+    """Facts for planning: evaluated images, mean JPEG size, and where the numbers come from."""
+    val_images: int
+    image_kb: float
+    source_note: str
+
+
+# Approximate sizes of the evaluated splits (for the plan only; nothing is computed from them).
+DATASET_SCALE = {
+    "coco": DatasetScale(5000, 163, "val2017: 815.6 MB / 5000 images (SOURCES.yaml)"),
+    "ochuman": DatasetScale(2500, 131, "OCHuman val; 667 MB / 5081 images"),
+    "mpii": DatasetScale(2729, 516, "mpii_val.json: 2958 people in 2729 images; 12.9 GB / 24984 images"),
+    "ap10k": DatasetScale(1002, 163, "val split 1 of 10,015 images split 7:1:2; image size assumed COCO-like"),
+}
+# Downloads whose exact size nobody publishes: the approximate size the publishers state.
+APPROX_BYTES = {
+    ("ochuman", "images.zip"): 667_000_000,                   # OCHumanApi README: "Images (667MB)"
+    ("mpii", "mpii_human_pose_v1.tar.gz"): 12_900_000_000,    # SOURCES.yaml: ~12.9 GB
+}
+
+
+def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``overlay`` merged in: nested dicts merge, any other value replaces."""
+    out = copy.deepcopy(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def model_layout(model: str) -> str:
+    """Keypoint layout of a pretrained model (the dataset it was trained on)."""
+    from robustpose.models.pretrained import pretrained_model
+
+    return DATASET_LAYOUT[pretrained_model(model).dataset]
+
+
+def expand_profile(params: dict[str, Any], profile: dict[str, Any], source_name: str = "profile") -> dict[str, Any]:
+    """New params: ``params`` with ``profile`` applied (see the module docstring).
+
+    Raises:
+        ValueError: unknown top-level key, unknown dataset or model, or a model evaluated on a
+            dataset with another keypoint layout (the message names the profile and the pair).
+    """
+    from robustpose.models.pretrained import list_pretrained
+
+    unknown = sorted(set(profile) - {"set", "evaluate_on", "tables"})
+    if unknown:
+        raise ValueError(f"{source_name}: unknown key(s) {unknown}; allowed: evaluate_on, set, tables")
+    out = deep_merge(params, profile.get("set") or {})
+    evaluate_on = profile.get("evaluate_on") or {}
+    if not isinstance(evaluate_on, dict):
+        raise ValueError(f"{source_name}: evaluate_on must map datasets to lists of models")
+    pretrained: list[str] = []
+    pairs: dict[str, dict[str, str]] = {}
+    valid = set(list_pretrained())
+    for dataset, models in evaluate_on.items():
+        if dataset not in DATASET_LAYOUT:
+            raise ValueError(f"{source_name}: evaluate_on.{dataset}: unknown dataset; valid: {sorted(DATASET_LAYOUT)}")
+        for model in models or []:
+            if model not in valid:
+                raise ValueError(f"{source_name}: evaluate_on.{dataset}: unknown pretrained model {model!r}")
+            if model_layout(model) != DATASET_LAYOUT[dataset]:
+                raise ValueError(f"{source_name}: evaluate_on.{dataset}: {model} predicts "
+                                 f"{model_layout(model)} keypoints, {dataset} has {DATASET_LAYOUT[dataset]}")
+            if model not in pretrained:
+                pretrained.append(model)
+            pairs[f"{model}-{dataset}"] = {"model": model, "dataset": dataset}
+    if evaluate_on:
+        out["pretrained"] = pretrained
+        out["pretrained_evaluations"] = pairs
+        datasets = list(out.get("datasets") or [])
+        out["datasets"] = datasets + [d for d in evaluate_on if d not in datasets]
+    return out
+
+
+def _size(n: float | None) -> str:
+    if n is None:
+        return "size unknown"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
+        n /= 1000.0
+    return ""
+
+
+def plan(params: dict[str, Any], crops_per_second: float = 400.0) -> list[str]:
+    """Lines describing what ``dvc repro`` on ``params`` downloads, writes and computes."""
+    from robustpose.models.fetch import published_file_name
+    from robustpose.models.pretrained import missing_requirements, pretrained_model
+
+    corruptions = params["corrupt"]["corruptions"]
+    severities = params["corrupt"]["severities"]
+    conditions = 1 + len(corruptions) * len(severities)
+    lines = ["downloads (prepare@, fetch@: the only network steps; verified, resumable):"]
+    total = 0.0
+    unknown = 0
+    for dataset in params.get("datasets", []):
+        if dataset == "synthetic":
+            lines.append("  synthetic: generated here, nothing to download")
+            continue
+        for f in source(dataset).files:
+            n = f.bytes or APPROX_BYTES.get((dataset, f.name))
+            total += n or 0
+            unknown += n is None
+            approx = "" if f.bytes or n is None else "~"
+            lines.append(f"  {dataset}: {f.name}  {approx}{_size(n)}  [{f.status}]")
+    models = params.get("pretrained", [])
+    for model in models:
+        m = pretrained_model(model)
+        missing = missing_requirements(m)
+        needs = f"  NEEDS {', '.join(missing)} (not installed)" if missing else ""
+        lines.append(f"  checkpoint {model}: {published_file_name(m)}  (size not published){needs}")
+    lines.append(f"  total known: {_size(total)} (+{unknown} files of unpublished size, "
+                 f"+{len(models)} checkpoints, typically 0.05-2.5 GB each)")
+    lines.append(f"corruption (corrupt@): {len(corruptions)} corruptions x {len(severities)} severities "
+                 f"= {conditions - 1} copies of each evaluated split ({params['corrupt']['format']}):")
+    for dataset in params.get("datasets", []):
+        scale = DATASET_SCALE.get(dataset)
+        if scale:
+            n = scale.val_images * (conditions - 1)
+            lines.append(f"  {dataset}: ~{scale.val_images} images -> ~{n:,} corrupted images, "
+                         f"~{_size(n * scale.image_kb * 1000)} on disk ({scale.source_note})")
+    pairs = params.get("pretrained_evaluations", {}) or {}
+    if pairs:
+        lines.append(f"evaluation (evaluate_pretrained@): {len(pairs)} model-dataset pairs x {conditions} conditions:")
+        flips = 2 if params.get("evaluate", {}).get("flip_test", True) else 1
+        seconds = 0.0
+        for key, pair in pairs.items():
+            scale = DATASET_SCALE.get(pair["dataset"])
+            images = scale.val_images if scale else 0
+            crops = images * 2 * conditions * flips   # ~2 people per image, as in COCO val
+            seconds += crops / crops_per_second
+            lines.append(f"  {key}: ~{images * conditions:,} images scored")
+        lines.append(f"  about {seconds / 3600:.1f} GPU-hours at {crops_per_second:.0f} crops/s "
+                     f"(a rough guide: heavy models run slower, torchrun shards it across GPUs)")
+    return lines
+
+
+__all__ = ["DATASET_LAYOUT", "DATASET_SCALE", "deep_merge", "expand_profile", "model_layout", "plan"]
