@@ -562,3 +562,36 @@ def test_detections_and_h36m_match_sources_yaml(sources_yaml):
     he = sources_yaml["humaneva_i"]["detections_2d"]
     (reg,) = sources.source("humaneva_det2d").files
     assert (reg.name, reg.url) == (he["name"], he["url"])
+
+
+def test_fetch_checksum_override_pins_what_a_mirror_serves(host, tmp_path, fake_registry, monkeypatch):
+    """A mirror serving other bytes (a subset) is accepted only against the sha256 the user pins."""
+    published, subset = _payload(3000, seed=1), _payload(1000, seed=2)
+    host.files["a.bin"] = subset
+    fake_registry["fakeover"] = DatasetSource(
+        name="fakeover", homepage="http://example", licence_note="test",
+        files=(RemoteFile("a.bin", host.url("a.bin"), _sha(published), len(published), None, (), "verified"),))
+    monkeypatch.delenv("ROBUSTPOSE_MIRROR_FAKEOVER", raising=False)
+    with pytest.raises(ValueError, match="size mismatch"):
+        fetch("fakeover", tmp_path, **FAST)
+    out = fetch("fakeover", tmp_path, checksums={"a.bin": _sha(subset)}, **FAST)
+    assert out["a.bin"].read_bytes() == subset
+    with pytest.raises(ValueError, match="sha256 must be 64"):
+        fetch("fakeover", tmp_path / "x", checksums={"a.bin": "abc"}, **FAST)
+    with pytest.raises(ValueError, match=r"unknown file\(s\) \['b.bin'\]"):
+        fetch("fakeover", tmp_path / "y", checksums={"b.bin": _sha(subset)}, **FAST)
+
+
+def test_sha256_prefix_is_checked_before_the_file_is_used(host, tmp_path):
+    data = _payload(4000, seed=3)
+    host.files["ckpt-0123abcd_20220101.pth"] = data
+    dest = tmp_path / "m.pth"
+    with pytest.raises(ValueError, match=r"sha256 mismatch \(expected 0123abcd\.\.\."):
+        download(host.url("ckpt-0123abcd_20220101.pth"), dest, None, sha256_prefix="0123abcd", **FAST)
+    assert not dest.exists() and dl.rejected_path(dest).read_bytes() == data
+    good = download(host.url("ckpt-0123abcd_20220101.pth"), dest, None, sha256_prefix=_sha(data)[:8], **FAST)
+    assert good.read_bytes() == data
+    assert dl.sidecar_path(dest).read_text().split()[0] == _sha(data)   # the full digest, to pin
+    n = host.count
+    download(host.url("ckpt-0123abcd_20220101.pth"), dest, None, sha256_prefix=_sha(data)[:8], **FAST)
+    assert host.count == n

@@ -1,0 +1,121 @@
+"""Profiles: the paper profile expands into fetch@/evaluate_pretrained@ stages; the plan has sizes."""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import threading
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+
+from robustpose.models.fetch import MIRROR_ENV, checkpoint_url, fetch_checkpoint, published_file_name
+from robustpose.models.pretrained import list_pretrained, pretrained_model
+from robustpose.profiles import DATASET_LAYOUT, deep_merge, expand_profile, model_layout, plan
+
+ROOT = Path(__file__).resolve().parents[1]
+PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
+PAPER = yaml.safe_load((ROOT / "configs" / "paper.yaml").read_text())
+
+
+def test_deep_merge_merges_dicts_and_replaces_the_rest():
+    base = {"a": {"x": 1, "y": [1, 2]}, "b": 2}
+    assert deep_merge(base, {"a": {"y": [3]}, "c": 4}) == {"a": {"x": 1, "y": [3]}, "b": 2, "c": 4}
+    assert base == {"a": {"x": 1, "y": [1, 2]}, "b": 2}
+
+
+def test_paper_profile_lists_every_dataset_and_runnable_family():
+    params = expand_profile(PARAMS, PAPER, "configs/paper.yaml")
+    assert params["datasets"] == ["coco", "ochuman", "mpii", "ap10k"]
+    assert params["models"] == []
+    families = {pretrained_model(m).family for m in params["pretrained"]}
+    assert families == {"topdown_heatmap", "topdown_simcc", "topdown_regression", "bottomup"}
+    for key, pair in params["pretrained_evaluations"].items():
+        assert key == f"{pair['model']}-{pair['dataset']}"
+        assert model_layout(pair["model"]) == DATASET_LAYOUT[pair["dataset"]]
+    assert set(params["pretrained"]) == {p["model"] for p in params["pretrained_evaluations"].values()}
+    # Wang et al.'s top-down backbones at both input sizes, and their MPII-C rows
+    for name in ("simplebaseline_res50_256x192", "simplebaseline_res152_384x288", "hrnet_w32_384x288",
+                 "hrnet_w48_256x192"):
+        assert f"{name}-coco" in params["pretrained_evaluations"]
+    assert sum(p["dataset"] == "mpii" for p in params["pretrained_evaluations"].values()) >= 2
+    assert {"mask", "darkness", "color_quantization", "zoom_blur"} <= set(params["corrupt"]["corruptions"])
+
+
+def test_profile_errors_name_the_file_and_the_pair():
+    with pytest.raises(ValueError, match=r"paper.yaml: evaluate_on.coco: ap10k_res50_256x256 predicts ap10k keypoints"):
+        expand_profile(PARAMS, {"evaluate_on": {"coco": ["ap10k_res50_256x256"]}}, "paper.yaml")
+    with pytest.raises(ValueError, match="unknown pretrained model 'hrnet_w99'"):
+        expand_profile(PARAMS, {"evaluate_on": {"coco": ["hrnet_w99"]}}, "p.yaml")
+    with pytest.raises(ValueError, match="unknown dataset"):
+        expand_profile(PARAMS, {"evaluate_on": {"lsp": []}}, "p.yaml")
+    with pytest.raises(ValueError, match=r"unknown key\(s\) \['sett'\]"):
+        expand_profile(PARAMS, {"sett": {}}, "p.yaml")
+
+
+def test_plan_counts_downloads_and_work():
+    lines = plan(expand_profile(PARAMS, PAPER), crops_per_second=1000.0)
+    text = "\n".join(lines)
+    assert "coco: val2017.zip  815.6 MB  [verified]" in text
+    assert "ochuman: images.zip  ~667.0 MB" in text
+    assert "coco: ~5000 images -> ~450,000 corrupted images" in text   # 18 corruptions x 5 severities
+    assert "NEEDS mmpretrain" in text                                     # ViTPose is listed, with what it needs
+    n_pairs = len(expand_profile(PARAMS, PAPER)["pretrained_evaluations"])
+    assert f"{n_pairs} model-dataset pairs x 91 conditions" in text
+
+
+def test_apply_then_dvc_dry_run_lists_the_paper_stages(tmp_path):
+    """`stages/profile.py apply` writes params that DVC accepts; `dvc repro --dry` plans fetch + evaluation."""
+    for f in ("dvc.yaml", "params.yaml"):
+        (tmp_path / f).write_text((ROOT / f).read_text())
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    dvc = str(Path(sys.executable).with_name("dvc"))
+    subprocess.run([dvc, "init", "-q"], cwd=tmp_path, check=True)
+    run = subprocess.run([sys.executable, str(ROOT / "stages" / "profile.py"), "apply",
+                          str(ROOT / "configs" / "paper.yaml"), "--params", str(tmp_path / "params.yaml")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    listed = subprocess.run([dvc, "stage", "list", "--name-only"], cwd=tmp_path, capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    names = set(listed.stdout.split())
+    assert "fetch@hrnet_w32_256x192" in names
+    assert "evaluate_pretrained@mpii_hrnet_w32_256x256-mpii" in names
+    assert "corrupt@coco-mask" in names and "prepare@ap10k" in names
+    assert not any(n.startswith(("train@", "evaluate@", "prepare@synthetic")) for n in names)
+
+
+def test_checkpoint_url_precedence_and_prefix(monkeypatch):
+    model = pretrained_model("hrnet_w32_256x192")
+    monkeypatch.delenv(MIRROR_ENV, raising=False)
+    assert checkpoint_url(model) == model.checkpoint_url
+    monkeypatch.setenv(MIRROR_ENV, "http://mirror.example/ckpt/")
+    assert checkpoint_url(model) == f"http://mirror.example/ckpt/{published_file_name(model)}"
+    assert checkpoint_url(model, "https://x.example/a.pth") == "https://x.example/a.pth"
+    with pytest.raises(ValueError, match="must start with http"):
+        checkpoint_url(model, "file:///etc/passwd")
+    assert model.sha256_prefix == "81c58e40"
+    assert all(pretrained_model(n).sha256_prefix for n in list_pretrained())
+
+
+def test_fetch_checkpoint_refuses_a_file_that_is_not_the_published_one(tmp_path, monkeypatch):
+    from test_download import FakeHost, _handler  # the local HTTP host of the download tests
+
+    state = FakeHost()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state, threading.Lock()))
+    state.base = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        model = pretrained_model("hrnet_w32_256x192")
+        state.files[published_file_name(model)] = b"not the checkpoint"
+        monkeypatch.setenv(MIRROR_ENV, state.base)
+        dest = tmp_path / "m.pth"
+        with pytest.raises(ValueError, match=r"sha256 mismatch \(expected 81c58e40"):
+            fetch_checkpoint(model, dest, progress=False, retries=0)
+        assert not dest.exists()
+        pinned = hashlib.sha256(b"not the checkpoint").hexdigest()   # a user-pinned mirror file
+        assert fetch_checkpoint(model, dest, sha256=pinned, progress=False).read_bytes() == b"not the checkpoint"
+    finally:
+        server.shutdown()
+        server.server_close()
