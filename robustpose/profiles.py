@@ -16,10 +16,8 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from robustpose.data.keypoints import DATASET_LAYOUTS, layout_for
 from robustpose.data.sources import source
-
-# Keypoint layout of each dataset: a model scores only datasets that share its layout.
-DATASET_LAYOUT = {"synthetic": "coco", "coco": "coco", "ochuman": "coco", "ap10k": "ap10k", "mpii": "mpii"}
 
 
 @dataclass(frozen=True)
@@ -59,7 +57,7 @@ def model_layout(model: str) -> str:
     """Keypoint layout of a pretrained model (the dataset it was trained on)."""
     from robustpose.models.pretrained import pretrained_model
 
-    return DATASET_LAYOUT[pretrained_model(model).dataset]
+    return layout_for(pretrained_model(model).dataset)
 
 
 def expand_profile(params: dict[str, Any], profile: dict[str, Any], source_name: str = "profile") -> dict[str, Any]:
@@ -82,14 +80,14 @@ def expand_profile(params: dict[str, Any], profile: dict[str, Any], source_name:
     pairs: dict[str, dict[str, str]] = {}
     valid = set(list_pretrained())
     for dataset, models in evaluate_on.items():
-        if dataset not in DATASET_LAYOUT:
-            raise ValueError(f"{source_name}: evaluate_on.{dataset}: unknown dataset; valid: {sorted(DATASET_LAYOUT)}")
+        if dataset not in DATASET_LAYOUTS:
+            raise ValueError(f"{source_name}: evaluate_on.{dataset}: unknown dataset; valid: {sorted(DATASET_LAYOUTS)}")
         for model in models or []:
             if model not in valid:
                 raise ValueError(f"{source_name}: evaluate_on.{dataset}: unknown pretrained model {model!r}")
-            if model_layout(model) != DATASET_LAYOUT[dataset]:
+            if model_layout(model) != layout_for(dataset):
                 raise ValueError(f"{source_name}: evaluate_on.{dataset}: {model} predicts "
-                                 f"{model_layout(model)} keypoints, {dataset} has {DATASET_LAYOUT[dataset]}")
+                                 f"{model_layout(model)} keypoints, {dataset} has {layout_for(dataset)}")
             if model not in pretrained:
                 pretrained.append(model)
             pairs[f"{model}-{dataset}"] = {"model": model, "dataset": dataset}
@@ -164,4 +162,4 @@ def plan(params: dict[str, Any], crops_per_second: float = 400.0) -> list[str]:
     return lines
 
 
-__all__ = ["DATASET_LAYOUT", "DATASET_SCALE", "deep_merge", "expand_profile", "model_layout", "plan"]
+__all__ = ["DATASET_SCALE", "deep_merge", "expand_profile", "model_layout", "plan"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import time
 
 import _common as C
@@ -15,12 +16,11 @@ import _common as C
 from robustpose import corrupt
 from robustpose._io import file_digest, write_json_atomic
 from robustpose.data.coco_format import load_annotations
-from robustpose.data.keypoints import sigmas_for
 from robustpose.evaluate.benchmark import evaluate_model, summarise
 from robustpose.evaluate.distributed import close_world, init_world
 from robustpose.evaluate.predict import person_boxes
-from robustpose.models.estimator import PoseEstimator
-from robustpose.models.net import load_checkpoint
+from robustpose.evaluate.scoring import scorer_for
+from robustpose.models.mmpose_inference import check_layout, describe_model, load_estimator
 
 SCHEMA = {"boxes": str, "batch_size": int, "flip_test": bool}
 
@@ -34,38 +34,45 @@ def main(argv: list[str] | None = None) -> None:
     params = C.load_params()
     sec = C.section(params, "evaluate", SCHEMA)
     csec = C.corrupt_section(params)
-    C.check_choice("evaluate.boxes", sec["boxes"], ["gt", "detector"])
+    C.check_choice("evaluate.boxes", sec["boxes"], ["gt", "detector", "auto"])
+    boxes_mode = sec["boxes"]
+    if boxes_mode == "auto":   # the papers: detector boxes where the dataset ships them (COCO), else GT
+        boxes_mode = "detector" if os.path.exists(f"{args.data}/person_boxes.json") else "gt"
 
     annotation_file = f"{args.data}/annotations.json"
     annotations = load_annotations(annotation_file)
-    net = load_checkpoint(args.checkpoint)
-    estimator = PoseEstimator(net, batch_size=sec["batch_size"], flip_test=sec["flip_test"])
+    check_layout(args.model, args.dataset)   # e.g. an AP-10K model on COCO: one-line error
+    pinned = (params.get("checkpoints") or {}).get("sha256", {}).get(args.model)   # a mirror's file (fetch@)
+    estimator = load_estimator(args.model, args.checkpoint, batch_size=sec["batch_size"], flip_test=sec["flip_test"],
+                               sha256=pinned)
+    scorer = scorer_for(args.dataset, annotations)
     logging.info("evaluate %s on %s (%d images, %d corruptions x %d severities) on %s", args.model,
                  args.dataset, len(annotations["images"]), len(csec["corruptions"]),
                  len(csec["severities"]), estimator.device)
     t0 = time.time()
-    boxes, box_scores = person_boxes(sec["boxes"], annotations, args.data)
+    boxes, box_scores = person_boxes(boxes_mode, annotations, args.data)
     world = init_world()   # torchrun: each rank predicts a shard; metrics identical to one process
     metrics = evaluate_model(
         estimator, annotation_file, f"{args.data}/images", args.corrupted, csec["corruptions"],
         csec["severities"], args.predictions, file_digest(args.checkpoint), boxes, box_scores,
-        sigmas=sigmas_for(args.dataset),
+        scorer=scorer,
         clean_digests={im["file_name"]: file_digest(f"{args.data}/images/{im['file_name']}")
                        for im in annotations["images"]},
-        on_condition=lambda cond, m: world.is_main and logging.info("%-24s AP %.4f", cond.key, m["AP"]),
+        on_condition=lambda cond, m: world.is_main and logging.info("%-24s %s %.4f", cond.key, scorer.primary,
+                                                                     m[scorer.primary]),
         world=world)
     if not world.is_main:
         close_world(world)
         return
-    metrics["summary"] = summarise(metrics, "AP")
-    metrics["meta"] = {"model": args.model, "dataset": args.dataset, "input_size": list(net.spec.input_size),
-                       "head": net.spec.head, "metric": "AP", "boxes": sec["boxes"], "flip_test": sec["flip_test"],
+    metrics["summary"] = summarise(metrics, scorer.primary)
+    metrics["meta"] = {"model": args.model, "dataset": args.dataset, **describe_model(args.model, args.checkpoint),
+                       "metric": scorer.primary, "boxes": boxes_mode, "flip_test": sec["flip_test"],
                        "categories": {c: corrupt.category_of(c, corrupt.benchmark_family(csec["corruptions"]))
                                       for c in csec["corruptions"]}}
     write_json_atomic(args.out, metrics)
     s = metrics["summary"]
-    logging.info("evaluate@%s-%s: AP %.4f mPC %.4f rPC %.4f in %.1f s -> %s", args.model, args.dataset,
-                 metrics["clean"]["AP"], s.get("mPC", float("nan")), s.get("rPC", float("nan")),
+    logging.info("evaluate@%s-%s: %s %.4f mPC %.4f rPC %.4f in %.1f s -> %s", args.model, args.dataset,
+                 scorer.primary, metrics["clean"][scorer.primary], s.get("mPC", float("nan")), s.get("rPC", float("nan")),
                  time.time() - t0, args.out)
     close_world(world)
 

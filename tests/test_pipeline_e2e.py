@@ -39,10 +39,8 @@ def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory) -> Path:
-    """A git repo holding the project's tracked files (no outputs) with tiny params."""
-    dst = tmp_path_factory.mktemp("e2e") / "repo"
+def _copy_project(dst: Path) -> Path:
+    """A fresh git repository at ``dst`` holding the project's files but none of its outputs."""
     files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
                            capture_output=True, text=True, check=True).stdout.split()
     for f in files:
@@ -50,10 +48,19 @@ def repo(tmp_path_factory) -> Path:
         if src.is_file() and not f.startswith(("reports/", "results/", "dvc.lock")):
             (dst / f).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst / f)
+    for cmd in (["git", "init", "-q"], ["git", "config", "user.email", "e2e@robustpose.invalid"],
+                ["git", "config", "user.name", "e2e"]):
+        subprocess.run(cmd, cwd=dst, check=True, capture_output=True)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    """A git repo holding the project's tracked files (no outputs) with tiny params."""
+    dst = _copy_project(tmp_path_factory.mktemp("e2e") / "repo")
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     (dst / "params.yaml").write_text(yaml.safe_dump(_merge(params, TINY), sort_keys=False))
-    for cmd in (["git", "init", "-q"], ["git", "config", "user.email", "e2e@robustpose.invalid"],
-                ["git", "config", "user.name", "e2e"], ["git", "add", "-A"], ["git", "commit", "-qm", "tiny"]):
+    for cmd in (["git", "add", "-A"], ["git", "commit", "-qm", "tiny"]):
         subprocess.run(cmd, cwd=dst, check=True, capture_output=True)
     return dst
 

@@ -17,11 +17,15 @@ import pytest
 import torch
 
 from robustpose.models.checkpoint import HistoryBufferData, load_mmengine_state_dict, load_pretrained
-from robustpose.models.pretrained import (FAMILIES, PretrainedModel, build_estimator, list_pretrained,
-                                          missing_requirements, pretrained_model)
+from robustpose.models.pretrained import (DATASET_KEYPOINTS, FAMILIES, PretrainedModel, build_estimator,
+                                          list_pretrained, missing_requirements, pretrained_model)
 
 SOURCES = Path(__file__).resolve().parents[1].parent / "shared" / "SOURCES.yaml"
 NAMES = list_pretrained()
+# MPII entries were added after SOURCES.yaml was compiled: they are checked against the mmpose
+# metafiles the installed package ships instead (test_mpii_entry_matches_mmpose_metafile).
+MPII_NAMES = [n for n in NAMES if pretrained_model(n).dataset == "mpii"]
+SOURCED_NAMES = [n for n in NAMES if n not in MPII_NAMES]
 # mmpose's publish script: <name>-<sha256[:8]>_<YYYYMMDD>.pth; DEKR files: <name>_<sha256[:8]>-<date>.pth
 FILE_HASH = re.compile(r"^.+[-_]([0-9a-f]{8})[-_](\d{8})\.pth$")
 
@@ -36,6 +40,7 @@ def test_registry_names_unique_and_lookup():
                                                        "dekr_hrnet_w48_640"}
     assert set(list_pretrained("*res50*", family="topdown_regression")) == {
         "rle_res50_256x192", "rle_res50_pretrained_256x192", "deeppose_res50_256x192"}
+    assert MPII_NAMES == ["mpii_res50_256x256", "mpii_hrnet_w32_256x256"]
     with pytest.raises(KeyError, match="unknown pretrained model 'hrnet_w99'.*hrnet_w32_256x192"):
         pretrained_model("hrnet_w99")
     with pytest.raises(ValueError, match="unknown family 'heatmap'"):
@@ -59,7 +64,14 @@ def test_entry_integrity(name):
     assert m.sha256_prefix is not None and re.fullmatch(r"[0-9a-f]{8}", m.sha256_prefix)
     assert m.sha256_prefix == match.group(1)
     assert m.published_ap is None or 0.3 < m.published_ap < 1.0  # fractions, not percentages
-    assert m.dataset in ("coco", "ap10k")
+    assert m.dataset in DATASET_KEYPOINTS
+    if m.dataset == "mpii":  # scored with PCKh, not AP
+        assert m.published_ap is None and 0.5 < m.published_pckh < 1.0
+    else:
+        assert m.published_pckh is None
+    head = m.config["head"]
+    assert head.get("out_channels", head.get("num_keypoints", head.get("num_joints"))) == DATASET_KEYPOINTS[m.dataset]
+    assert (m.bottomup_resize is not None) == (m.family == "bottomup")
     assert m.status and m.paper
     assert tuple(m.codec["input_size"]) == m.input_size
     assert tuple(m.config["head"]["decoder"]["input_size"]) == m.input_size
@@ -75,6 +87,12 @@ def test_invalid_entries_are_rejected():
         dataclasses.replace(m, checkpoint_url="http://example.org/x.pth")
     with pytest.raises(ValueError, match="sha256_prefix must be 8"):
         dataclasses.replace(m, sha256_prefix="72EF04F3")
+    with pytest.raises(ValueError, match="dataset must be one of .*'h36m'"):
+        dataclasses.replace(m, dataset="h36m")
+    with pytest.raises(ValueError, match="bottomup_resize must be given for a bottom-up model and only"):
+        dataclasses.replace(m, bottomup_resize=dict(input_size=(512, 512)))
+    with pytest.raises(ValueError, match="bottomup_resize must be given"):
+        dataclasses.replace(pretrained_model("ae_hrnet_w32_512"), bottomup_resize=None)
 
 
 @functools.lru_cache(maxsize=1)
@@ -91,7 +109,7 @@ def _sources() -> dict[str, dict]:
     return _read_sources()
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", SOURCED_NAMES)
 def test_entry_matches_sources_yaml(name):
     src = _sources()
     assert name in src, f"{name} is not a SOURCES.yaml model key"
@@ -110,6 +128,22 @@ def test_every_2d_sources_model_is_registered():
               if (s.get("mmpose_config") or "").startswith(("configs/body_2d_keypoint", "configs/animal_2d_keypoint"))
               and not s.get("checkpoint_link_wrong")}
     assert wanted - set(NAMES) == set()
+
+
+@pytest.mark.parametrize("name", MPII_NAMES)
+def test_mpii_entry_matches_mmpose_metafile(name, mmpose_configs):
+    """URL and PCKh equal the metafile entry (``*.yml`` beside the config) of the mirrored config."""
+    import yaml
+
+    m = pretrained_model(name)
+    entries = [e for yml in sorted((mmpose_configs / m.config_file).parent.glob("*.yml"))
+               for e in yaml.safe_load(yml.read_text())["Models"] if e["Config"] == m.config_file]
+    assert len(entries) == 1, f"{m.config_file} is in {len(entries)} metafile entries"
+    (result,) = entries[0]["Results"]
+    assert result["Dataset"] == "MPII"
+    assert m.checkpoint_url == entries[0]["Weights"]
+    assert m.published_pckh == result["Metrics"]["Mean"]
+    assert f"{m.published_pckh}" in m.status and f"{result['Metrics']['Mean@0.1']}" in m.status
 
 
 def _strip_init_cfg(x):
@@ -139,6 +173,17 @@ def test_config_equals_mmpose_config_file(name, mmpose_configs):
     as_plain = lambda d: _strip_init_cfg(json.loads(json.dumps(d)))  # tuples -> lists  # noqa: E731
     assert as_plain(m.config) == as_plain(ref.model.to_dict())
     assert as_plain(m.codec) == as_plain(ref.codec.to_dict())
+
+
+@pytest.mark.parametrize("name", list_pretrained(family="bottomup"))
+def test_bottomup_resize_equals_mmpose_test_pipeline(name, mmpose_configs):
+    from mmengine.config import Config
+
+    m = pretrained_model(name)
+    ref = Config.fromfile(str(mmpose_configs / m.config_file), import_custom_modules=False)
+    (resize,) = [t for t in ref.test_dataloader.dataset.pipeline if t["type"] == "BottomupResize"]
+    as_plain = lambda d: json.loads(json.dumps(d))  # tuples -> lists  # noqa: E731
+    assert as_plain({k: v for k, v in resize.items() if k != "type"}) == as_plain(m.bottomup_resize)
 
 
 def test_build_estimator_output_shape():

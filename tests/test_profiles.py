@@ -13,7 +13,8 @@ import yaml
 
 from robustpose.models.fetch import MIRROR_ENV, checkpoint_url, fetch_checkpoint, published_file_name
 from robustpose.models.pretrained import list_pretrained, pretrained_model
-from robustpose.profiles import DATASET_LAYOUT, deep_merge, expand_profile, model_layout, plan
+from robustpose.data.keypoints import layout_for
+from robustpose.profiles import deep_merge, expand_profile, model_layout, plan
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
@@ -34,7 +35,7 @@ def test_paper_profile_lists_every_dataset_and_runnable_family():
     assert families == {"topdown_heatmap", "topdown_simcc", "topdown_regression", "bottomup"}
     for key, pair in params["pretrained_evaluations"].items():
         assert key == f"{pair['model']}-{pair['dataset']}"
-        assert model_layout(pair["model"]) == DATASET_LAYOUT[pair["dataset"]]
+        assert model_layout(pair["model"]) == layout_for(pair["dataset"])
     assert set(params["pretrained"]) == {p["model"] for p in params["pretrained_evaluations"].values()}
     # Wang et al.'s top-down backbones at both input sizes, and their MPII-C rows
     for name in ("simplebaseline_res50_256x192", "simplebaseline_res152_384x288", "hrnet_w32_384x288",
@@ -67,13 +68,13 @@ def test_plan_counts_downloads_and_work():
 
 
 def test_apply_then_dvc_dry_run_lists_the_paper_stages(tmp_path):
-    """`stages/profile.py apply` writes params that DVC accepts; `dvc repro --dry` plans fetch + evaluation."""
+    """`stages/params_profile.py apply` writes params that DVC accepts; `dvc repro --dry` plans fetch + evaluation."""
     for f in ("dvc.yaml", "params.yaml"):
         (tmp_path / f).write_text((ROOT / f).read_text())
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     dvc = str(Path(sys.executable).with_name("dvc"))
     subprocess.run([dvc, "init", "-q"], cwd=tmp_path, check=True)
-    run = subprocess.run([sys.executable, str(ROOT / "stages" / "profile.py"), "apply",
+    run = subprocess.run([sys.executable, str(ROOT / "stages" / "params_profile.py"), "apply",
                           str(ROOT / "configs" / "paper.yaml"), "--params", str(tmp_path / "params.yaml")],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr

@@ -37,12 +37,37 @@ AP10K_SIGMAS = np.array(
      .087, .089]
 )
 
+# 0-based (left, right) index pairs swapped by a horizontal flip: eyes, then shoulder/elbow/front
+# paw and hip/knee/back paw (source: the ``swap`` fields of mmpose configs/_base_/datasets/ap10k.py).
+AP10K_FLIP_PAIRS: tuple[tuple[int, int], ...] = (
+    (0, 1), (5, 8), (6, 9), (7, 10), (11, 14), (12, 15), (13, 16),
+)
+
 DATASET_SIGMAS: dict[str, np.ndarray] = {
     "coco": COCO_SIGMAS,
     "ochuman": COCO_SIGMAS,
     "synthetic": COCO_SIGMAS,
     "ap10k": AP10K_SIGMAS,
 }
+
+
+# Keypoint layout (order and meaning of the keypoints) of each dataset: a model predicts one
+# layout, and evaluating it on a dataset of another layout would score the wrong joints.
+# MPII's 16-joint layout (names, flip pairs) lives in ``robustpose.data.mpii``.
+DATASET_LAYOUTS: dict[str, str] = {
+    "coco": "coco",
+    "ochuman": "coco",
+    "synthetic": "coco",
+    "ap10k": "ap10k",
+    "mpii": "mpii",
+}
+
+
+def layout_for(dataset: str) -> str:
+    """Keypoint layout (``coco`` | ``ap10k`` | ``mpii``) of ``dataset``'s annotations."""
+    if dataset not in DATASET_LAYOUTS:
+        raise KeyError(f"no keypoint layout for dataset {dataset!r}; known: {sorted(DATASET_LAYOUTS)}")
+    return DATASET_LAYOUTS[dataset]
 
 
 def sigmas_for(dataset: str) -> np.ndarray:

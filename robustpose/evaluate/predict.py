@@ -1,4 +1,4 @@
-"""Run a top-down estimator over one image set and return COCO result dicts."""
+"""Run a pose estimator (top-down or bottom-up) over one image set and return COCO result dicts."""
 from __future__ import annotations
 
 import os
@@ -10,6 +10,7 @@ import numpy as np
 from robustpose._io import read_json
 from robustpose.data.images import read_image
 from robustpose.models.estimator import PoseEstimator, instance_score
+from robustpose.models.mmpose_inference import BottomupEstimator
 
 
 def gt_person_boxes(annotations: dict) -> dict[int, np.ndarray]:
@@ -49,26 +50,45 @@ def person_boxes(mode: str, annotations: dict, data_dir: str | os.PathLike
     return detection_boxes(read_json(path))
 
 
-def predict_images(estimator: PoseEstimator, images: list[dict], image_path: Callable[[dict], str | os.PathLike],
-                   boxes: dict[int, np.ndarray], box_scores: dict[int, np.ndarray] | None = None,
-                   batch_images: int = 16) -> list[dict]:
-    """COCO keypoint results for ``images`` (COCO image dicts) with the given person boxes.
+def _result(image_id: int, keypoints: np.ndarray, score: float, box: np.ndarray | None = None) -> dict:
+    """One COCO keypoint result; coordinates rounded to 0.01 px so files are compact and stable.
 
-    Instance score = box score x mean keypoint confidence (mmpose's top-down rescoring).
-    Coordinates are rounded to 0.01 px so files are compact and stable.
+    A top-down result keeps the person box it was cropped from (``bbox``): PCKh pairs results
+    with annotated people by box centre, which for GT boxes is exact (pycocotools ignores it).
+    """
+    result = {
+        "image_id": int(image_id), "category_id": 1,
+        "keypoints": [round(float(v), 2) for v in np.c_[keypoints[:, :2], keypoints[:, 2:]].ravel()],
+        "score": round(float(score), 5),
+    }
+    if box is not None:
+        result["bbox"] = [round(float(v), 2) for v in box]
+    return result
+
+
+def predict_images(estimator: PoseEstimator | BottomupEstimator, images: list[dict],
+                   image_path: Callable[[dict], str | os.PathLike], boxes: dict[int, np.ndarray],
+                   box_scores: dict[int, np.ndarray] | None = None, batch_images: int = 16) -> list[dict]:
+    """COCO keypoint results for ``images`` (COCO image dicts).
+
+    Top-down (``PoseEstimator``): one result per person box; instance score = box score x mean
+    keypoint confidence (mmpose's top-down rescoring). Bottom-up (``BottomupEstimator``): the
+    boxes are not used; one result per person the model finds, scored with mmpose's bottom-up
+    instance score.
     """
     results: list[dict] = []
     for s in range(0, len(images), batch_images):
         chunk = images[s:s + batch_images]
         arrays = [read_image(image_path(im)) for im in chunk]
+        if isinstance(estimator, BottomupEstimator):
+            preds, scores = estimator.predict(arrays)
+            for im, kps, inst in zip(chunk, preds, scores):
+                results.extend(_result(im["id"], kp, sc) for kp, sc in zip(kps, inst))
+            continue
         chunk_boxes = [boxes.get(im["id"], np.zeros((0, 4))) for im in chunk]
         preds = estimator.predict(arrays, chunk_boxes)
         for im, kps in zip(chunk, preds):
             bs = (box_scores or {}).get(im["id"], np.ones(len(kps)))
-            for kp, b in zip(kps, bs):
-                results.append({
-                    "image_id": int(im["id"]), "category_id": 1,
-                    "keypoints": [round(float(v), 2) for v in np.c_[kp[:, :2], kp[:, 2:]].ravel()],
-                    "score": round(float(b) * instance_score(kp), 5),
-                })
+            results.extend(_result(im["id"], kp, float(b) * instance_score(kp), box)
+                           for kp, b, box in zip(kps, bs, np.asarray(boxes.get(im["id"], np.zeros((0, 4)))).reshape(-1, 4)))
     return results

@@ -54,6 +54,15 @@ class PoseNet(nn.Module):
         self.head = estimator.head
         self.codec = KEYPOINT_CODECS.build(codec_config(spec))
 
+    @property
+    def input_hw(self) -> tuple[int, int]:
+        """Model input (height, width) in pixels (what ``PoseEstimator`` crops to)."""
+        return tuple(self.spec.input_size)
+
+    @property
+    def num_keypoints(self) -> int:
+        return self.spec.num_keypoints
+
     @staticmethod
     def normalise(images_uint8: torch.Tensor) -> torch.Tensor:
         """(N,H,W,3) uint8 -> (N,3,H,W) float normalised."""
@@ -79,6 +88,12 @@ class PoseNet(nn.Module):
             return (out + back) / 2
         fx, fy = out_f
         return ((out[0] + fx.flip(2)[:, swap]) / 2, (out[1] + fy[:, swap]) / 2)
+
+    @torch.no_grad()
+    def predict_crops(self, x: torch.Tensor, flip_test: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Keypoints (N,K,2) in crop pixels and confidences (N,K) for normalised crops (N,3,H,W):
+        the interface ``PoseEstimator`` drives (``TopdownAdapter`` has the same for mmpose models)."""
+        return self.decode(self.forward_flip_test(x) if flip_test else self(x))
 
     def loss(self, output: Output, targets: dict[str, torch.Tensor]) -> torch.Tensor:
         """The head's own loss (KeypointMSELoss for heatmaps, KLDiscretLoss for SimCC)."""

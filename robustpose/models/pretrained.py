@@ -9,7 +9,9 @@ is left out on purpose: the published checkpoint replaces every weight, and hono
 would download a second file at build time.
 
 URLs and published numbers are transcribed from SOURCES.yaml (itself read from the mmpose
-metafiles at commit 759b39c); ``None`` where a value is not published. Not registered:
+metafiles at commit 759b39c); ``None`` where a value is not published. The MPII entries came
+later and are not in SOURCES.yaml: theirs are read from the metafiles mmpose 1.3.2 ships
+(``tests/test_pretrained.py`` checks them against those files). Not registered:
 - ``simplebaseline_res101_384x288``: mmpose's metafile links it to the 256x192 weights
   (065d3625); the 0.x file is registered instead as ``simplebaseline_res101_384x288_0x_fallback``.
 - HigherHRNet (Wang et al.'s bottom-up rows): no mmpose 1.x config exists (0.x only).
@@ -25,6 +27,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 FAMILIES = ("topdown_heatmap", "topdown_simcc", "topdown_regression", "bottomup")
+# Dataset a checkpoint was trained on = its keypoint layout (robustpose.data.keypoints.DATASET_LAYOUTS)
+# and the size of its keypoint output.
+DATASET_KEYPOINTS = {"coco": 17, "ap10k": 17, "mpii": 16}
 
 # download.openmmlab.com file name = <name>-<sha256[:8]>_<YYYYMMDD>.pth (mmpose
 # tools/misc/publish_model.py); DEKR files swap the separators: <name>_<sha256[:8]>-<YYYYMMDD>.pth.
@@ -52,10 +57,15 @@ class PretrainedModel:
 
     ``config`` is an mmpose 1.x model config dict (``TopdownPoseEstimator`` or
     ``BottomupPoseEstimator``); ``codec`` the keypoint codec (also set as the head's decoder);
-    ``input_size`` is (width, height) as in mmpose; ``published_ap`` the model zoo's clean AP
+    ``input_size`` is (width, height) as in mmpose; ``dataset`` (one of ``DATASET_KEYPOINTS``)
+    the training set, which fixes the keypoint layout; ``published_ap`` the model zoo's clean AP
     on ``dataset`` val (COCO: detector boxes, human AP 56.4; AP-10K: GT boxes) as a fraction;
+    ``published_pckh`` the same for MPII models (PCKh@0.5 mean on MPII val, the metafile's
+    ``Mean``), as MPII is not scored with AP;
     ``requires`` lists what the local recipe (DESIGN.md) does not install but the model needs;
-    ``config_file`` is the mmpose config it mirrors, relative to the mmpose repository root.
+    ``config_file`` is the mmpose config it mirrors, relative to the mmpose repository root;
+    ``bottomup_resize`` (bottom-up models only) the arguments of the ``BottomupResize`` transform
+    of that config's test pipeline, which fixes how an image is resized to the model input.
     """
     name: str
     family: str
@@ -70,11 +80,19 @@ class PretrainedModel:
     paper: str
     config_file: str | None = None
     requires: tuple[str, ...] = ()
+    published_pckh: float | None = None
+    bottomup_resize: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
             raise ValueError(f"pretrained model {self.name!r}: family must be one of {FAMILIES}, "
                              f"got {self.family!r}")
+        if self.dataset not in DATASET_KEYPOINTS:
+            raise ValueError(f"pretrained model {self.name!r}: dataset must be one of "
+                             f"{tuple(DATASET_KEYPOINTS)}, got {self.dataset!r}")
+        if (self.family == "bottomup") != (self.bottomup_resize is not None):
+            raise ValueError(f"pretrained model {self.name!r}: bottomup_resize must be given for a "
+                             f"bottom-up model and only for one (family {self.family!r})")
         if not self.checkpoint_url.startswith("https://"):
             raise ValueError(f"pretrained model {self.name!r}: checkpoint_url must be https, "
                              f"got {self.checkpoint_url!r}")
@@ -144,8 +162,8 @@ def missing_requirements(model: PretrainedModel) -> list[str]:
     return missing
 
 
-def build_estimator(model: PretrainedModel):
-    """Build the (randomly initialised) mmpose estimator for ``model`` (a ``torch.nn.Module``).
+def check_requirements(model: PretrainedModel) -> None:
+    """Fail early, before a checkpoint is read, when ``model`` cannot be built here.
 
     Raises:
         ImportError: the model needs a package that is not installed (``model.requires``).
@@ -155,6 +173,15 @@ def build_estimator(model: PretrainedModel):
         why = "; ".join(f"{r}: {_REQUIREMENTS[r][0]}" for r in missing)
         raise ImportError(f"pretrained model {model.name!r} needs {', '.join(missing)} which is not "
                           f"installed ({why}); see DESIGN.md, mmpose recipe")
+
+
+def build_estimator(model: PretrainedModel):
+    """Build the (randomly initialised) mmpose estimator for ``model`` (a ``torch.nn.Module``).
+
+    Raises:
+        ImportError: the model needs a package that is not installed (``model.requires``).
+    """
+    check_requirements(model)
     from robustpose.models._mmpose_compat import import_mmpose
 
     import_mmpose()
@@ -201,19 +228,21 @@ def _topdown(backbone: dict, head: dict, test_cfg: dict, neck: dict | None = Non
 
 
 def _heatmap_entry(name: str, *, backbone: dict, in_channels: int, size: tuple[int, int], sigma: int,
-                   url: str, ap: float, paper: str, config_file: str, dataset: str = "coco",
+                   url: str, ap: float | None, paper: str, config_file: str, dataset: str = "coco",
                    status: str = _STATUS, deconv: dict | None = None, codec_type: str = "MSRAHeatmap",
-                   shift_heatmap: bool = True, requires: tuple[str, ...] = ()) -> PretrainedModel:
+                   shift_heatmap: bool = True, requires: tuple[str, ...] = (),
+                   pckh: float | None = None) -> PretrainedModel:
     """Top-down heatmap model: backbone + (deconv) heatmap head, heatmaps at 1/4 input size."""
     w, h = size
     codec = dict(type=codec_type, input_size=size, heatmap_size=(w // 4, h // 4), sigma=sigma)
-    head = dict(type="HeatmapHead", in_channels=in_channels, out_channels=17, **(deconv or {}),
-                loss=dict(type="KeypointMSELoss", use_target_weight=True), decoder=dict(codec))
+    head = dict(type="HeatmapHead", in_channels=in_channels, out_channels=DATASET_KEYPOINTS[dataset],
+                **(deconv or {}), loss=dict(type="KeypointMSELoss", use_target_weight=True),
+                decoder=dict(codec))
     test_cfg = dict(_HEATMAP_TEST_CFG, shift_heatmap=shift_heatmap)
     return PretrainedModel(name=name, family="topdown_heatmap", config=_topdown(backbone, head, test_cfg),
                            codec=codec, input_size=size, dataset=dataset, checkpoint_url=url,
                            sha256_prefix=sha256_prefix_from_url(url), published_ap=ap, status=status,
-                           paper=paper, config_file=config_file, requires=requires)
+                           paper=paper, config_file=config_file, requires=requires, published_pckh=pckh)
 
 
 def _simplebaseline(name: str, depth: int, size: tuple[int, int], sigma: int, **kw: Any) -> PretrainedModel:
@@ -338,7 +367,8 @@ def _ae_hrnet_w32(name: str, *, url: str, ap: float, paper: str, config_file: st
     return PretrainedModel(name=name, family="bottomup", config=_bottomup(_hrnet(32), head, test_cfg),
                            codec=codec, input_size=size, dataset="coco", checkpoint_url=url,
                            sha256_prefix=sha256_prefix_from_url(url), published_ap=ap, status=status,
-                           paper=paper, config_file=config_file)
+                           paper=paper, config_file=config_file,
+                           bottomup_resize=dict(input_size=size, size_factor=64, resize_mode="expand"))
 
 
 def _dekr(name: str, width: int, side: int, *, url: str, ap: float, paper: str,
@@ -363,7 +393,8 @@ def _dekr(name: str, width: int, side: int, *, url: str, ap: float, paper: str,
     return PretrainedModel(name=name, family="bottomup", config=config, codec=codec, input_size=size,
                            dataset="coco", checkpoint_url=url, sha256_prefix=sha256_prefix_from_url(url),
                            published_ap=ap, status=_STATUS, paper=paper, config_file=config_file,
-                           requires=("mmcv-full",))
+                           requires=("mmcv-full",),
+                           bottomup_resize=dict(input_size=size, size_factor=32, resize_mode="expand"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -704,5 +735,36 @@ def ap10k_res101_256x256() -> PretrainedModel:
                            config_file=_CFG_AP10K + "td-hm_res101_8xb64-210e_ap10k-256x256.py")
 
 
-__all__ = ["PretrainedModel", "FAMILIES", "register_pretrained", "list_pretrained", "pretrained_model",
-           "build_estimator", "missing_requirements", "sha256_prefix_from_url"]
+_MPII_TD = "https://download.openmmlab.com/mmpose/top_down/"
+_CFG_MPII = "configs/body_2d_keypoint/topdown_heatmap/mpii/"
+_MPII_PAPER = f"{_WANG}: Table 1 (MPII-C)"
+# Not in SOURCES.yaml (added after it): URL and PCKh read from the mmpose 1.x metafiles
+# (configs/body_2d_keypoint/topdown_heatmap/mpii/{resnet,hrnet}_mpii.yml, as shipped in mmpose 1.3.2's
+# .mim and on the model-zoo pages resnet_mpii.md / hrnet_mpii.md @47cd9ae).
+_MPII_STATUS = ("url_verified: URL and PCKh read from the mmpose 1.x metafile {yml} (mmpose 1.3.2 .mim) "
+                "and model-zoo page {md} @47cd9ae; published PCKh@0.5 mean {pckh} (Mean@0.1 {pckh01}) "
+                "on MPII val, GT boxes; sha256 prefix parsed from the file name, file not yet hashed; "
+                "0.x-era file: loading relies on mmpose's key-rename state-dict hooks (not tried)")
+
+
+@register_pretrained
+def mpii_res50_256x256() -> PretrainedModel:
+    return _simplebaseline(
+        "mpii_res50_256x256", 50, _S256SQ, 2, ap=None, pckh=0.882, dataset="mpii", paper=_MPII_PAPER,
+        status=_MPII_STATUS.format(yml="resnet_mpii.yml", md="resnet_mpii.md", pckh=0.882, pckh01=0.286),
+        url=_MPII_TD + "resnet/res50_mpii_256x256-418ffc88_20200812.pth",
+        config_file=_CFG_MPII + "td-hm_res50_8xb64-210e_mpii-256x256.py")
+
+
+@register_pretrained
+def mpii_hrnet_w32_256x256() -> PretrainedModel:
+    return _hrnet_topdown(
+        "mpii_hrnet_w32_256x256", 32, _S256SQ, 2, ap=None, pckh=0.9, dataset="mpii", paper=_MPII_PAPER,
+        status=_MPII_STATUS.format(yml="hrnet_mpii.yml", md="hrnet_mpii.md", pckh=0.9, pckh01=0.334),
+        url=_MPII_TD + "hrnet/hrnet_w32_mpii_256x256-6c4f923f_20200812.pth",
+        config_file=_CFG_MPII + "td-hm_hrnet-w32_8xb64-210e_mpii-256x256.py")
+
+
+__all__ = ["PretrainedModel", "FAMILIES", "DATASET_KEYPOINTS", "register_pretrained", "list_pretrained",
+           "pretrained_model", "build_estimator", "check_requirements", "missing_requirements",
+           "sha256_prefix_from_url"]
