@@ -90,6 +90,11 @@ def seed(params: dict[str, Any]) -> int:
     return value
 
 
+# `train:` (robustpose.train.topdown.TrainConfig): read by train@ and, for the base schedule, advmix@
+TRAIN_SCHEMA = {"steps": int, "batch_size": int, "lr": float, "weight_decay": float, "warmup_steps": int,
+                "scale_range": float, "rotation_deg": (int, float), "flip_prob": float, "threads": int}
+
+
 CORRUPT_SCHEMA = {"corruptions": list, "severities": list, "format": str, "jpeg_quality": int, "workers": int,
                   "on_bad_image": str}
 

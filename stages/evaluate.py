@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="evaluate one model on one dataset")
     for flag in ("--model", "--dataset", "--checkpoint", "--data", "--corrupted", "--predictions", "--out"):
         parser.add_argument(flag, required=True)
+    parser.add_argument("--label", help="name in the results (default --model), e.g. simplebaseline_r18+advmix-s0")
     args = parser.parse_args(argv)
     C.setup_logging()
     params = C.load_params()
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         close_world(world)
         return
     metrics["summary"] = summarise(metrics, scorer.primary)
-    metrics["meta"] = {"model": args.model, "dataset": args.dataset, **describe_model(args.model, args.checkpoint),
+    metrics["meta"] = {"model": args.label or args.model, "dataset": args.dataset, **describe_model(args.model, args.checkpoint),
                        "metric": scorer.primary, "boxes": boxes_mode, "flip_test": sec["flip_test"],
                        "categories": {c: corrupt.category_of(c, corrupt.benchmark_family(csec["corruptions"]))
                                       for c in csec["corruptions"]}}

@@ -21,8 +21,7 @@ from robustpose.models.net import PoseNet, checkpoint_payload
 from robustpose.seeding import derive_entropy
 from robustpose.train.topdown import TrainConfig, build_trainset, train_topdown
 
-TRAIN_SCHEMA = {"steps": int, "batch_size": int, "lr": float, "weight_decay": float, "warmup_steps": int,
-                "scale_range": float, "rotation_deg": (int, float), "flip_prob": float, "threads": int}
+TRAIN_SCHEMA = C.TRAIN_SCHEMA
 
 
 def main(argv: list[str] | None = None) -> None:

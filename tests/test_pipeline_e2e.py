@@ -24,6 +24,7 @@ TINY = {
     "model": {"simplebaseline_r18": {"input_size": [64, 64], "base_channels": 8, "deconv_channels": [16, 16, 16], "steps": 4},
               "simcc_r18": {"input_size": [64, 64], "base_channels": 8, "steps": 4}},
     "train": {"batch_size": 4, "warmup_steps": 1},
+    "advmix": {"strategies": ["standard", "advmix"], "steps": 3, "warmup_steps": 1, "generator_width": 4},
 }
 
 
@@ -70,13 +71,18 @@ def test_dvc_repro_end_to_end_then_noop(repo):
     first = _run(["dvc", "repro"], repo)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     metrics = json.loads((repo / "results/metrics/simcc_r18/synthetic.json").read_text())
-    assert set(metrics) == {"meta", "clean", "corrupted", "summary"}
+    assert set(metrics) == {"meta", "clean", "corrupted", "per_keypoint", "summary"}
     assert set(metrics["corrupted"]) == {"gaussian_noise", "motion_blur"}
     assert set(metrics["corrupted"]["motion_blur"]) == {"1", "5"}
     assert {"mPC", "rPC", "mRR", "per_category"} <= set(metrics["summary"])
     df = pd.read_csv(repo / "reports/results.csv")
     assert list(df.columns) == ["dataset", "model", "corruption", "category", "severity", "metric", "value"]
-    assert len(df) == 2 * (1 + 2 * 2) * 10  # models x conditions x stats
+    assert len(df) == 4 * (1 + 2 * 2) * 10  # (2 models + 2 fine-tuned) x conditions x stats
+    assert {"simplebaseline_r18+advmix-s0", "simplebaseline_r18+standard-s0"} <= set(df["model"])
+    ablation = (repo / "reports/tables/ablation_synthetic.md").read_text()
+    assert "AdvMix" in ablation and "Standard, fine-tuned" in ablation
+    assert (repo / "reports/tables/advmix_synthetic.csv").exists()
+    assert (repo / "results/advmix/simplebaseline_r18+advmix-s0/mixing.png").stat().st_size > 0
     for name in ("table1_synthetic.md", "table1_synthetic.tex", "table1_synthetic.csv"):
         assert (repo / "reports/tables" / name).stat().st_size > 0
     assert json.loads((repo / "reports/metrics.json").read_text())["synthetic"]["simcc_r18"]["mPC"] >= 0

@@ -198,3 +198,38 @@ def plot_corruption_grid(clean: np.ndarray, rows: dict[str, list[np.ndarray]],
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
+
+
+def plot_mixing_examples(examples: dict[str, np.ndarray], title: str = "") -> Figure:
+    """Training samples of a mixing strategy: the proposals, the weight each gets per pixel, the mix.
+
+    One row per sample: the proposals (the original first), their attention maps (0..1, the
+    same colour scale, so a map that is bright everywhere shows a degenerate generator) and
+    the mixed image the student trains on, with its keypoints.
+    """
+    props, attn, mixed = examples["proposals"], examples["attention"], examples["mixed"]
+    n, p = props.shape[:2]
+    cols = 2 * p + 1
+    h, w = mixed.shape[1:3]
+    cell = 1.3
+    fig = Figure(figsize=(cols * cell * w / max(h, w) + 0.8, n * cell * h / max(h, w) + 0.6), layout="constrained")
+    axes = fig.subplots(n, cols, squeeze=False)
+    for r in range(n):
+        panels = [(props[r, i], f"proposal {i}" if i else "original") for i in range(p)]
+        panels += [(attn[r, i], f"weight {i}") for i in range(p)] + [(mixed[r], "mixed")]
+        for c, (img, label) in enumerate(panels):
+            ax = axes[r][c]
+            if img.ndim == 2:
+                ax.imshow(img, cmap="magma", vmin=0.0, vmax=1.0, interpolation="nearest")
+            else:
+                ax.imshow(img, interpolation="nearest")
+            if c == cols - 1:
+                vis = examples["visible"][r] > 0
+                ax.scatter(examples["keypoints"][r][vis, 0], examples["keypoints"][r][vis, 1], s=4, c="lime")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(label, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig

@@ -1,0 +1,98 @@
+"""Stage `advmix@<model>-<strategy>-<seed>`: robust fine-tuning of a clean model (AdvMix or a baseline).
+
+Usage: python stages/advmix.py --model simplebaseline_r18 --strategy advmix --seed 0 \
+           --teacher models/simplebaseline_r18.pt --data data/prepared/synthetic/train \
+           --out models/advmix/simplebaseline_r18-advmix-s0.pt --live results/advmix/simplebaseline_r18-advmix-s0
+
+The student starts from the clean checkpoint (which is also the frozen teacher) and is trained for
+``advmix.steps`` with the strategy's images; ``standard`` is the same fine-tuning with neither
+mixing nor distillation, the control that separates AdvMix from "more training".
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import time
+from dataclasses import asdict
+
+import _common as C
+import torch
+
+from robustpose._io import write_bytes_atomic, write_json_atomic
+from robustpose.data.coco_format import instances_by_image, load_annotations
+from robustpose.data.images import read_image
+from robustpose.models.net import checkpoint_payload, load_checkpoint
+from robustpose.seeding import derive_entropy
+from robustpose.report.figures import plot_mixing_examples, save_figure
+from robustpose.train.advmix import (STRATEGIES, MixConfig, generator_payload, mixing_examples,
+                                     student_from_teacher, train_advmix)
+from robustpose.train.topdown import TrainConfig, build_trainset
+
+SCHEMA = {"models": list, "strategies": list, "seeds": list, "steps": int, "lr": float, "warmup_steps": int,
+          "k": int, "alpha": float, "kd_input": str, "generator_lr": float, "generator_width": int,
+          "noise_channels": int}
+NO_KD = ("standard",)   # the plain baseline: same schedule, no mixing, no teacher
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="robust fine-tuning (AdvMix and baselines)")
+    for flag in ("--model", "--strategy", "--teacher", "--data", "--out", "--live"):
+        parser.add_argument(flag, required=True)
+    parser.add_argument("--seed", type=int, required=True, help="fine-tuning seed (one of advmix.seeds)")
+    args = parser.parse_args(argv)
+    C.setup_logging()
+    params = C.load_params()
+    sec = C.section(params, "advmix", SCHEMA)
+    C.check_choice("advmix.strategies[]", args.strategy, list(STRATEGIES))
+    # the clean model's augmentation and batch settings; advmix's own schedule on top
+    train_sec = {**C.section(params, "train", C.TRAIN_SCHEMA),
+                 **{k: v for k, v in (params.get("model", {}).get(args.model) or {}).items() if k in C.TRAIN_SCHEMA}}
+    try:
+        cfg = TrainConfig(**{**train_sec, "steps": sec["steps"], "lr": sec["lr"], "warmup_steps": sec["warmup_steps"],
+                             "seed": derive_entropy(C.seed(params), "advmix", args.seed) % 2**31})
+        mix = MixConfig(strategy=args.strategy, k=sec["k"], alpha=0.0 if args.strategy in NO_KD else sec["alpha"],
+                        kd_input=sec["kd_input"], generator_lr=sec["generator_lr"],
+                        generator_width=sec["generator_width"], noise_channels=sec["noise_channels"])
+    except ValueError as err:
+        raise C.ParamsError(f"params.yaml: {err}") from None
+
+    teacher = load_checkpoint(args.teacher)
+    if teacher.spec.name != args.model:
+        raise ValueError(f"{args.teacher}: holds model {teacher.spec.name!r}, not {args.model!r}")
+    ann = load_annotations(f"{args.data}/annotations.json")
+    by_image = instances_by_image(ann)
+    data = build_trainset([read_image(f"{args.data}/images/{im['file_name']}") for im in ann["images"]],
+                          [by_image[im["id"]] for im in ann["images"]])
+    logging.info("advmix %s: %s fine-tuning for %d steps (alpha %.2f) on %d instances from %s", args.model,
+                 args.strategy, cfg.steps, mix.alpha, len(data.instances), args.data)
+
+    from dvclive import Live
+    t0 = time.time()
+    with Live(dir=args.live, dvcyaml=None, save_dvc_exp=False, report=None) as live:
+        def on_log(step: int, values: dict[str, float]) -> None:
+            live.step = step
+            for key, value in values.items():
+                live.log_metric(key, value)
+            live.next_step()
+
+        student, generator, stats = train_advmix(student_from_teacher(teacher), teacher if mix.alpha > 0 else None,
+                                                 data, cfg, mix, on_log=on_log)
+        live.summary = {"train_seconds": round(time.time() - t0, 1), "steps": cfg.steps,
+                        **{k: v for k, v in stats["final"].items() if k.startswith("attn_")}}
+    examples = mixing_examples(student.spec, generator, data, cfg, mix, step=cfg.steps - 1)
+    save_figure(plot_mixing_examples(examples, f"{args.model}: {args.strategy}"), f"{args.live}/mixing.png")
+    write_json_atomic(f"{args.live}/history.json", stats)
+    buf = io.BytesIO()
+    extra = {"train": dict(vars(cfg)), "advmix": asdict(mix), "teacher": args.teacher}
+    payload = checkpoint_payload(student, extra)
+    if generator is not None:
+        payload["generator"] = generator_payload(generator)
+    torch.save(payload, buf)
+    write_bytes_atomic(args.out, buf.getvalue())
+    logging.info("advmix@%s-%s-s%d done in %.1f s -> %s", args.model, args.strategy, args.seed,
+                 time.time() - t0, args.out)
+
+
+if __name__ == "__main__":
+    C.run(main)

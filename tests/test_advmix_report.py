@@ -1,0 +1,46 @@
+"""AdvMix tables: seeds averaged with their spread, the clean model as Standard."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from robustpose.report.advmix_tables import ablation_table, parse_model_name, standard_vs_advmix_table
+
+
+def _rows(model: str, clean: float, fog: list[float], noise: list[float]) -> list[dict]:
+    rows = [dict(dataset="d", model=model, corruption="clean", category="clean", severity=0, metric="AP", value=clean)]
+    for name, cat, values in (("fog", "weather", fog), ("gaussian_noise", "noise", noise)):
+        rows += [dict(dataset="d", model=model, corruption=name, category=cat, severity=s + 1, metric="AP", value=v)
+                 for s, v in enumerate(values)]
+    return rows
+
+
+@pytest.fixture
+def results() -> pd.DataFrame:
+    return pd.DataFrame(
+        _rows("sb", 0.60, [0.40, 0.20], [0.30, 0.10])                       # mPC 0.25
+        + _rows("sb+advmix-s0", 0.61, [0.50, 0.30], [0.40, 0.20])            # mPC 0.35
+        + _rows("sb+advmix-s1", 0.59, [0.40, 0.30], [0.40, 0.10])            # mPC 0.30
+        + _rows("sb+standard-s0", 0.62, [0.40, 0.20], [0.30, 0.14]))         # mPC 0.26
+
+
+def test_parse_model_name():
+    assert parse_model_name("simplebaseline_r18+advmix_image-s12") == ("simplebaseline_r18", "advmix_image", 12)
+    assert parse_model_name("simplebaseline_r18") == ("simplebaseline_r18", "clean", None)
+
+
+def test_ablation_rows_are_mean_and_spread_over_seeds(results):
+    t = ablation_table(results, "d").set_index("Method")
+    assert list(t.index) == ["Standard (clean model)", "Standard, fine-tuned (same steps)", "AdvMix"]
+    assert t.loc["AdvMix", "n"] == 2
+    assert t.loc["AdvMix", "mPC"] == "32.5 ± 3.5"          # mean 32.5, sample std of (35, 30)
+    assert t.loc["AdvMix", "AP*"] == "60.0 ± 1.4"
+    assert t.loc["Standard (clean model)", "mPC"] == "25.0"
+    assert t.loc["Standard (clean model)", "rPC"] == f"{100 * 0.25 / 0.60:.1f}"
+
+
+def test_standard_vs_advmix(results):
+    t = standard_vs_advmix_table(results, "d")
+    row = t.iloc[0]
+    assert row["Method"] == "sb" and row["Standard mPC"] == "25.0" and row["AdvMix mPC"] == "32.5 ± 3.5"
+    assert row["ΔmPC"] == "+7.5" and row["ΔAP*"] == "+0.0"
