@@ -250,3 +250,17 @@ def test_the_summary_uses_each_datasets_primary_metric(repro):
     mpii = _metrics(repro, "mpii_res50_256x256", "mpii")
     mean = np.mean([mpii["corrupted"][c]["3"]["PCKh"] for c in CORRUPTIONS])
     assert mpii["summary"]["mPC"] == pytest.approx(mean)
+
+
+def test_dvc_metrics_diff_compares_against_another_commit(repro):
+    """The profiles are compared with `dvc metrics diff <other branch>`; here: against the commit
+    before the run (no metrics yet), which must list every dataset/model value as new."""
+    from test_pipeline_e2e import _run
+
+    assert _run(["git", "add", "-A"], repro).returncode == 0
+    assert _run(["git", "commit", "-qm", "paper-scale results"], repro).returncode == 0
+    diff = _run(["dvc", "metrics", "diff", "HEAD~1", "--json"], repro)
+    assert diff.returncode == 0, diff.stderr
+    changes = json.loads(diff.stdout)["reports/metrics.json"]
+    assert "mpii.mpii_res50_256x256.mPC" in changes
+    assert changes["ochuman.deeppose_res50_256x192.AP_clean"]["new"] > 0.5
