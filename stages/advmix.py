@@ -20,14 +20,12 @@ import _common as C
 import torch
 
 from robustpose._io import write_bytes_atomic, write_json_atomic
-from robustpose.data.coco_format import instances_by_image, load_annotations
-from robustpose.data.images import read_image
 from robustpose.models.net import checkpoint_payload, load_checkpoint
 from robustpose.seeding import derive_entropy
 from robustpose.report.figures import plot_mixing_examples, save_figure
 from robustpose.train.advmix import (STRATEGIES, MixConfig, generator_payload, mixing_examples,
                                      student_from_teacher, train_advmix)
-from robustpose.train.topdown import TrainConfig, build_trainset
+from robustpose.train.topdown import TrainConfig
 
 SCHEMA = {"models": list, "strategies": list, "seeds": list, "steps": int, "lr": float, "warmup_steps": int,
           "k": int, "alpha": float, "kd_input": str, "generator_lr": float, "generator_width": int,
@@ -60,24 +58,15 @@ def main(argv: list[str] | None = None) -> None:
     teacher = load_checkpoint(args.teacher)
     if teacher.spec.name != args.model:
         raise ValueError(f"{args.teacher}: holds model {teacher.spec.name!r}, not {args.model!r}")
-    ann = load_annotations(f"{args.data}/annotations.json")
-    by_image = instances_by_image(ann)
-    data = build_trainset([read_image(f"{args.data}/images/{im['file_name']}") for im in ann["images"]],
-                          [by_image[im["id"]] for im in ann["images"]])
+    data = C.load_trainset(args.data)
     logging.info("advmix %s: %s fine-tuning for %d steps (alpha %.2f) on %d instances from %s", args.model,
                  args.strategy, cfg.steps, mix.alpha, len(data.instances), args.data)
 
     from dvclive import Live
     t0 = time.time()
     with Live(dir=args.live, dvcyaml=None, save_dvc_exp=False, report=None) as live:
-        def on_log(step: int, values: dict[str, float]) -> None:
-            live.step = step
-            for key, value in values.items():
-                live.log_metric(key, value)
-            live.next_step()
-
         student, generator, stats = train_advmix(student_from_teacher(teacher), teacher if mix.alpha > 0 else None,
-                                                 data, cfg, mix, on_log=on_log)
+                                                 data, cfg, mix, on_log=C.live_logger(live))
         live.summary = {"train_seconds": round(time.time() - t0, 1), "steps": cfg.steps,
                         **{k: v for k, v in stats["final"].items() if k.startswith("attn_")}}
     examples = mixing_examples(student.spec, generator, data, cfg, mix, step=cfg.steps - 1)

@@ -14,12 +14,10 @@ import _common as C
 import torch
 
 from robustpose._io import write_bytes_atomic
-from robustpose.data.coco_format import instances_by_image, load_annotations
-from robustpose.data.images import read_image
 from robustpose.models import list_models, model_spec
 from robustpose.models.net import PoseNet, checkpoint_payload
 from robustpose.seeding import derive_entropy
-from robustpose.train.topdown import TrainConfig, build_trainset, train_topdown
+from robustpose.train.topdown import TrainConfig, train_topdown
 
 TRAIN_SCHEMA = C.TRAIN_SCHEMA
 
@@ -44,24 +42,15 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as err:
         raise C.ParamsError(f"params.yaml: {err}") from None
 
-    ann = load_annotations(f"{args.data}/annotations.json")
-    by_image = instances_by_image(ann)
-    images = [read_image(f"{args.data}/images/{im['file_name']}") for im in ann["images"]]
-    data = build_trainset(images, [by_image[im["id"]] for im in ann["images"]])
+    data = C.load_trainset(args.data)
     logging.info("train %s (%s head, input %s) on %d instances from %s", spec.name, spec.head,
                  spec.input_size, len(data.instances), args.data)
 
     from dvclive import Live  # dvclive: curves for `dvc plots`; dvcyaml=None keeps dvc.yaml ours
     t0 = time.time()
     with Live(dir=args.live, dvcyaml=None, save_dvc_exp=False, report=None) as live:
-        def on_log(step: int, values: dict[str, float]) -> None:
-            live.step = step
-            for key, value in values.items():
-                live.log_metric(key, value)
-            live.next_step()
-
         net = train_topdown(PoseNet(spec, init_seed=derive_entropy(cfg.seed, spec.name, 'init') % 2**63),
-                           data, cfg, on_log=on_log)
+                           data, cfg, on_log=C.live_logger(live))
         live.summary = {"train_seconds": round(time.time() - t0, 1), "instances": len(data.instances)}
     buf = io.BytesIO()
     # no timings in the checkpoint: the same params must give the same bytes (DVC hashes them)
