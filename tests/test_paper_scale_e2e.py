@@ -126,6 +126,7 @@ def repro(mirror, tmp_path_factory, monkeypatch_module):
     overlay = {
         "datasets": [],
         "models": [],
+        "advmix": {"models": []},
         **{ds: {"max_images": 2, "urls": {n: f"{base}/{ds}/{n}" for n in served[ds]},
                 "sha256": {n: sha(b) for n, b in served[ds].items()}} for ds in EVALUATE_ON},
         "corrupt": {"corruptions": CORRUPTIONS, "severities": [3], "workers": 1},

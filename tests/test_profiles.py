@@ -84,7 +84,8 @@ def test_apply_then_dvc_dry_run_lists_the_paper_stages(tmp_path):
     assert "fetch@hrnet_w32_256x192" in names
     assert "evaluate_pretrained@mpii_hrnet_w32_256x256-mpii" in names
     assert "corrupt@coco-mask" in names and "prepare@ap10k" in names
-    assert not any(n.startswith(("train@", "evaluate@", "prepare@synthetic")) for n in names)
+    assert not any(n.startswith(("train@", "evaluate@", "advmix@", "evaluate_advmix@", "prepare@synthetic"))
+                   for n in names)
 
 
 def test_checkpoint_url_precedence_and_prefix(monkeypatch):
