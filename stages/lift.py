@@ -26,7 +26,7 @@ LIFT_SCHEMA = {"dataset": str, "detections": str, "train_subjects": int, "test_s
                "frames": int, "lifters": list, "variants": list, "seeds": list, "corruptions": list,
                "severities": list, "tcn_width": int, "transformer_width": int, "steps": int, "batch_size": int,
                "lr": float, "lr_final": float, "tagn_sigma": float, "tagn_rho": float, "tagn_prob": float,
-               "eval_stride": int, "threads": int, "workers": int}
+               "eval_stride": int, "threads": int, "device": str, "workers": int}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -48,8 +48,8 @@ def main(argv: list[str] | None = None) -> None:
             tcn_width=sec["tcn_width"], transformer_width=sec["transformer_width"], steps=sec["steps"],
             batch_size=sec["batch_size"], lr=sec["lr"], lr_final=sec["lr_final"],
             tagn=TAGNConfig(sigma_max=sec["tagn_sigma"], rho=sec["tagn_rho"], prob=sec["tagn_prob"]),
-            eval_stride=sec["eval_stride"], threads=sec["threads"], workers=sec["workers"])
-        cfg.train_config(0)   # validates steps, batch size, learning rates, threads
+            eval_stride=sec["eval_stride"], threads=sec["threads"], device=sec["device"], workers=sec["workers"])
+        cfg.train_config(0)   # validates steps, batch size, learning rates, threads, device
         motion = MotionConfig(train_subjects=sec["train_subjects"], test_subjects=sec["test_subjects"],
                               cameras=sec["cameras"], frames=sec["frames"])
     except ValueError as err:
