@@ -100,13 +100,15 @@ def expand_profile(params: dict[str, Any], profile: dict[str, Any], source_name:
 
 
 def _size(n: float | None) -> str:
+    """Decimal units, as the publishers state their sizes (``815.6 MB``)."""
     if n is None:
         return "size unknown"
+    unit = "B"
     for unit in ("B", "KB", "MB", "GB", "TB"):
         if n < 1000 or unit == "TB":
-            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
+            break
         n /= 1000.0
-    return ""
+    return f"{int(n)} B" if unit == "B" else f"{n:.1f} {unit}"
 
 
 def plan(params: dict[str, Any], crops_per_second: float = 400.0) -> list[str]:

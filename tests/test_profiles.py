@@ -4,12 +4,12 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
-import threading
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import yaml
+
+from test_download import host  # noqa: F401  (the local HTTP host fixture of the download tests)
 
 from robustpose.models.fetch import MIRROR_ENV, checkpoint_url, fetch_checkpoint, published_file_name
 from robustpose.models.pretrained import list_pretrained, pretrained_model
@@ -101,23 +101,13 @@ def test_checkpoint_url_precedence_and_prefix(monkeypatch):
     assert all(pretrained_model(n).sha256_prefix for n in list_pretrained())
 
 
-def test_fetch_checkpoint_refuses_a_file_that_is_not_the_published_one(tmp_path, monkeypatch):
-    from test_download import FakeHost, _handler  # the local HTTP host of the download tests
-
-    state = FakeHost()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state, threading.Lock()))
-    state.base = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        model = pretrained_model("hrnet_w32_256x192")
-        state.files[published_file_name(model)] = b"not the checkpoint"
-        monkeypatch.setenv(MIRROR_ENV, state.base)
-        dest = tmp_path / "m.pth"
-        with pytest.raises(ValueError, match=r"sha256 mismatch \(expected 81c58e40"):
-            fetch_checkpoint(model, dest, progress=False, retries=0)
-        assert not dest.exists()
-        pinned = hashlib.sha256(b"not the checkpoint").hexdigest()   # a user-pinned mirror file
-        assert fetch_checkpoint(model, dest, sha256=pinned, progress=False).read_bytes() == b"not the checkpoint"
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_fetch_checkpoint_refuses_a_file_that_is_not_the_published_one(host, tmp_path, monkeypatch):
+    model = pretrained_model("hrnet_w32_256x192")
+    host.files[published_file_name(model)] = b"not the checkpoint"
+    monkeypatch.setenv(MIRROR_ENV, host.base)
+    dest = tmp_path / "m.pth"
+    with pytest.raises(ValueError, match=r"sha256 mismatch \(expected 81c58e40"):
+        fetch_checkpoint(model, dest, progress=False, retries=0)
+    assert not dest.exists()
+    pinned = hashlib.sha256(b"not the checkpoint").hexdigest()   # a user-pinned mirror file
+    assert fetch_checkpoint(model, dest, sha256=pinned, progress=False).read_bytes() == b"not the checkpoint"
