@@ -25,6 +25,9 @@ TINY = {
               "simcc_r18": {"input_size": [64, 64], "base_channels": 8, "steps": 4}},
     "train": {"batch_size": 4, "warmup_steps": 1},
     "advmix": {"strategies": ["standard", "advmix"], "steps": 3, "warmup_steps": 1, "generator_width": 4},
+    "lift": {"train_subjects": 2, "test_subjects": 1, "cameras": 1, "frames": 60, "variants": ["baseline", "tagn_caconv"],
+             "seeds": [0], "corruptions": ["occlusion"], "severities": [1, 5], "tcn_width": 16, "transformer_width": 16,
+             "steps": 4, "batch_size": 8, "eval_stride": 4, "workers": 1},
 }
 
 
@@ -89,6 +92,8 @@ def test_dvc_repro_end_to_end_then_noop(repo):
     assert sorted(p.name for p in (repo / "reports/figures").glob("*.png")) == [
         "ap_per_corruption_synthetic.png", "ap_vs_severity_synthetic.png", "corruptions_synthetic.png",
         "rpc_vs_clean_synthetic.png"]
+    lift = json.loads((repo / "results/lift/metrics.json").read_text())
+    assert lift and (repo / "reports/lift/tables/lift_table.md").stat().st_size > 0
     manifest = json.loads((repo / "data/corrupted/synthetic/motion_blur/manifest.json").read_text())
     assert len(manifest) == 6 * 2
 
