@@ -29,7 +29,7 @@ from robustpose.train.topdown import TrainConfig
 
 SCHEMA = {"models": list, "strategies": list, "seeds": list, "steps": int, "lr": float, "warmup_steps": int,
           "k": int, "alpha": float, "kd_input": str, "generator_lr": float, "generator_width": int,
-          "noise_channels": int}
+          "noise_channels": int, "attention_cell": int}
 NO_KD = ("standard",)   # the plain baseline: same schedule, no mixing, no teacher
 
 
@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> None:
                              "seed": derive_entropy(C.seed(params), "advmix", args.seed) % 2**31})
         mix = MixConfig(strategy=args.strategy, k=sec["k"], alpha=0.0 if args.strategy in NO_KD else sec["alpha"],
                         kd_input=sec["kd_input"], generator_lr=sec["generator_lr"],
-                        generator_width=sec["generator_width"], noise_channels=sec["noise_channels"])
+                        generator_width=sec["generator_width"], noise_channels=sec["noise_channels"],
+                        attention_cell=sec["attention_cell"])
     except ValueError as err:
         raise C.ParamsError(f"params.yaml: {err}") from None
 

@@ -224,8 +224,36 @@ def test_mixing_examples_for_a_figure(data, teacher):
         A.mixing_examples(teacher.spec, None, data, CFG, A.MixConfig(), count=2)
 
 
+def test_smoothed_attention_cannot_alternate_from_pixel_to_pixel():
+    """A per-pixel checkerboard (the transposed convolutions' artefact the adversary exploits)
+    averages out on any even cell; block-constant logits survive the pooling exactly."""
+    checker = torch.from_numpy(np.indices((16, 24)).sum(axis=0) % 2 * 2.0 - 1.0).float()
+    logits = torch.stack([checker, -checker, 0 * checker]).unsqueeze(0)     # (1, 3, 16, 24)
+    assert torch.equal(A.smooth_logits(logits, 1), logits)
+    smooth = A.smooth_logits(logits, 4)
+    assert smooth.shape == logits.shape and smooth.abs().max() < 1e-6
+    w = A.mixing_weights("advmix", (1, 3, 3, 16, 24), rng_for(0), smooth)
+    torch.testing.assert_close(w, torch.full_like(w, 1 / 3))
+    blocks = torch.arange(6.0).view(1, 1, 2, 3).repeat_interleave(8, 2).repeat_interleave(8, 3)   # 8x8 blocks
+    coarse = torch.nn.functional.avg_pool2d(A.smooth_logits(blocks, 8), 8)
+    assert (coarse.diff(dim=-1) > 0.5).all() and (coarse.diff(dim=-2) > 1.5).all()   # block order kept
+    odd = A.smooth_logits(torch.ones(1, 2, 10, 14), 4)        # partial border cells keep a constant map
+    torch.testing.assert_close(odd, torch.ones(1, 2, 10, 14))
+
+
+def test_generator_attention_is_smooth_with_a_cell(data, teacher):
+    mix = A.MixConfig(generator_width=8, attention_cell=8)
+    gen = A.build_generator((64, 64), mix, seed=0)
+    fine = A.mixing_examples(teacher.spec, gen, data, CFG, A.MixConfig(generator_width=8), count=2)["attention"]
+    coarse = A.mixing_examples(teacher.spec, gen, data, CFG, mix, count=2)["attention"]
+    np.testing.assert_allclose(coarse.sum(axis=1), 1.0, rtol=1e-5)
+    step = lambda a: np.abs(np.diff(a, axis=-1)).max()    # largest change between neighbouring pixels
+    assert step(coarse) < step(fine) / 3
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(strategy="cutmix"), "advmix.strategy"),
+    (dict(attention_cell=0), "advmix.attention_cell"),
     (dict(alpha=1.5), "advmix.alpha"),
     (dict(k=0), "advmix.k"),
     (dict(kd_input="clean"), "advmix.kd_input"),

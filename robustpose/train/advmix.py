@@ -130,6 +130,8 @@ class MixConfig:
     generator_width: int = 16       # U-Net channels of the first block (x2 per block, max x8)
     generator_depth: int = 0        # down/up blocks; 0 = the deepest <= 6 the input size allows
     noise_channels: int = 0         # N(0,1) channels appended to the generator input (0 = none)
+    attention_cell: int = 1         # attention logits averaged over cells of this many pixels, then
+                                    # bilinearly upsampled (1 = per pixel, as the paper's generator)
     geometric: bool = False         # AutoAugment rotate/shear too (single-image strategies only)
     dirichlet_alpha: float = 1.0    # AugMix's Dirichlet concentration over the k chains
     beta_alpha: float = 1.0         # AugMix's Beta(a, a) blend of the chains with the original
@@ -145,7 +147,8 @@ class MixConfig:
             raise ValueError(f"advmix.alpha must be in [0, 1] (convex KD weight), got {self.alpha}")
         if not 0.0 < self.generator_lr < 1.0:
             raise ValueError(f"advmix.generator_lr must be in (0, 1), got {self.generator_lr}")
-        for key, low in (("generator_width", 1), ("generator_depth", 0), ("noise_channels", 0)):
+        for key, low in (("generator_width", 1), ("generator_depth", 0), ("noise_channels", 0),
+                         ("attention_cell", 1)):
             value = getattr(self, key)
             if isinstance(value, bool) or int(value) != value or value < low:
                 raise ValueError(f"advmix.{key} must be an integer >= {low}, got {value!r}")
@@ -337,6 +340,26 @@ def generator_input(proposals: torch.Tensor, rng: np.random.Generator, noise_cha
     return x
 
 
+def smooth_logits(logits: torch.Tensor, cell: int) -> torch.Tensor:
+    """Attention logits (N, P, H, W) averaged over ``cell`` x ``cell`` blocks and bilinearly
+    upsampled back to (H, W); ``cell == 1`` returns them unchanged.
+
+    Why: a per-pixel generator that maximises the student's loss learns to alternate proposals
+    from one pixel to the next (the transposed convolutions' checkerboard, Odena et al. 2016). The
+    mix is then a high-frequency texture that works as an adversarial noise pattern, so the student
+    learns noise robustness at the expense of clean accuracy and of the smooth corruptions (blur,
+    fog, brightness): what we measured on the embedded default with ``cell = 1``. Predicting the
+    weights on a coarse grid keeps the attention a spatial map of *regions*, as in the paper's
+    figures, while the pixels inside a region still come from the proposals at full resolution.
+    Blocks at the borders are partial when H or W does not divide by ``cell`` (``ceil_mode``).
+    """
+    if cell == 1:
+        return logits
+    h, w = logits.shape[-2:]
+    coarse = F.avg_pool2d(logits, cell, stride=cell, ceil_mode=True)
+    return F.interpolate(coarse, size=(h, w), mode="bilinear", align_corners=False)
+
+
 def generator_payload(generator: UNetGenerator) -> dict[str, Any]:
     """What a generator checkpoint holds (tensors and plain types: loads with weights_only=True)."""
     arch = {"num_proposals": generator.num_proposals, "depth": generator.depth,
@@ -411,7 +434,9 @@ def batch_tensors(net: PoseNet, batch: StepBatch) -> tuple[torch.Tensor, torch.T
 def _mix(strategy: str, generator: UNetGenerator | None, props: torch.Tensor,
          rng: np.random.Generator, mix: MixConfig) -> tuple[torch.Tensor, torch.Tensor]:
     """(weights, mixed image) of one batch; the draws come from ``rng`` in a fixed order."""
-    logits = generator(generator_input(props, rng, mix.noise_channels)) if generator is not None else None
+    logits = None
+    if generator is not None:
+        logits = smooth_logits(generator(generator_input(props, rng, mix.noise_channels)), mix.attention_cell)
     weights = mixing_weights(strategy, tuple(props.shape), rng, logits, mix)
     return weights, mix_images(props, weights)
 
@@ -622,5 +647,5 @@ def mixing_examples(spec: ModelSpec, generator: UNetGenerator | None, data: Trai
 
 __all__ = ["MixConfig", "STRATEGIES", "Strategy", "UNetGenerator", "train_advmix", "student_from_teacher",
            "mixing_weights", "mix_images", "attention_stats", "mixing_examples", "unet_depth",
-           "build_generator", "generator_payload", "generator_from_payload", "distillation_loss",
+           "build_generator", "smooth_logits", "generator_payload", "generator_from_payload", "distillation_loss",
            "step_batch", "batch_tensors", "student_step", "generator_step", "generator_lr_at"]
