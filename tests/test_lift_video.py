@@ -2,15 +2,12 @@
 corruptions, a real (tiny) detector, the lifter's MPJPE on its output, and the stage in video mode."""
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-import yaml
 
 from robustpose import corrupt
 from robustpose.data.images import write_image
@@ -23,6 +20,7 @@ from robustpose.models.estimator import PoseEstimator
 from robustpose.models.net import PoseNet, checkpoint_payload
 from robustpose.models.registry import model_spec
 from robustpose.seeding import rng_for
+from test_lift_stage import _run   # runs stages/lift.py as `python stages/lift.py` does
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINT = ROOT / "models" / "simplebaseline_r18.pt"
@@ -311,24 +309,6 @@ TINY_LIFT = {
 }
 
 
-def _stage():
-    if str(ROOT / "stages") not in sys.path:
-        sys.path.insert(0, str(ROOT / "stages"))
-    spec = importlib.util.spec_from_file_location("stage_lift_video", ROOT / "stages" / "lift.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _run(tmp: Path, lift: dict, extra: tuple[str, ...]) -> None:
-    """Run the stage the way ``python stages/lift.py`` does (``_common.run`` included)."""
-    stage = _stage()
-    import _common as C
-
-    (tmp / "params.yaml").write_text(yaml.safe_dump({"seed": 0, "lift": lift}))
-    argv = ["--results", "out/results.json", "--metrics", "out/metrics.json", "--tables-dir", "out/tables",
-            "--figures-dir", "out/figures", *extra]
-    C.run(lambda: stage.main(argv))
 
 
 @pytest.fixture(scope="module")
@@ -340,7 +320,7 @@ def tiny_checkpoint(tiny_net, tmp_path_factory) -> Path:
 
 def test_stage_in_video_mode_end_to_end(tmp_path, monkeypatch, tiny_checkpoint):
     monkeypatch.chdir(tmp_path)
-    _run(tmp_path, TINY_LIFT, ("--detector", str(tiny_checkpoint)))
+    _run(tmp_path, TINY_LIFT, extra=("--detector", str(tiny_checkpoint)))
     out = tmp_path / "out"
     results = json.loads((out / "results.json").read_text())
     metrics = json.loads((out / "metrics.json").read_text())
@@ -373,7 +353,7 @@ def test_stage_video_mode_rejects_bad_params_in_one_line(tmp_path, monkeypatch, 
     monkeypatch.chdir(tmp_path)
     extra = tuple(str(tiny_checkpoint) if a == "CKPT" else a for a in extra)
     with pytest.raises(SystemExit) as exc:
-        _run(tmp_path, {**TINY_LIFT, **change}, extra)
+        _run(tmp_path, {**TINY_LIFT, **change}, extra=extra)
     assert message in str(exc.value.code) and "\n" not in str(exc.value.code)
 
 
@@ -383,12 +363,12 @@ def test_stage_in_video_mode_at_paper_scale(tmp_path, monkeypatch, tiny_checkpoi
     _write_h36m_video(tmp_path / "h36m", clip)
     lift = {**TINY_LIFT, "dataset": "h36m", "video_corruptions": ["jpeg_compression"], "severities": [5],
             "video_cameras": 2}
-    _run(tmp_path, lift, ("--data", "h36m", "--detector", str(tiny_checkpoint), "--frames", "h36m/images"))
+    _run(tmp_path, lift, extra=("--data", "h36m", "--detector", str(tiny_checkpoint), "--frames", "h36m/images"))
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     assert results["videos"] == ["S9_Walking_1.54138969", "S9_Walking_1.55011271"]
     assert set(results["runs"]["tcn"]["baseline"]["0"]) == {"clean", "jpeg_compression"}
     with pytest.raises(SystemExit) as exc:
-        _run(tmp_path, lift, ("--data", "h36m", "--detector", str(tiny_checkpoint)))
+        _run(tmp_path, lift, extra=("--data", "h36m", "--detector", str(tiny_checkpoint)))
     assert "needs --frames" in str(exc.value.code)
 
 
@@ -398,10 +378,10 @@ def test_keypoints_mode_needs_no_video_keys_and_ignores_them(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     base = {k: v for k, v in TINY_LIFT.items() if not (k == "inputs" or k.startswith("video_"))}
     base.update(variants=["baseline"], steps=4)
-    _run(tmp_path, base, ())
+    _run(tmp_path, base)
     first = {p.name: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
     _run(tmp_path, {**base, **{k: v for k, v in TINY_LIFT.items() if k.startswith("video_")}, "inputs": "keypoints"},
-         ("--detector", "ignored.pt"))
+         extra=("--detector", "ignored.pt"))
     second = {p.name: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
     assert first.keys() == second.keys() and all(first[k] == second[k] for k in first)
     assert json.loads(first["results.json"])["conditions"] == ["clean", "occlusion"]
