@@ -34,10 +34,11 @@ LIFT_SCHEMA = {"dataset": str, "detections": str, "train_subjects": int, "test_s
                "lr": float, "lr_final": float, "tagn_sigma": float, "tagn_rho": float, "tagn_prob": float,
                "eval_stride": int, "threads": int, "device": str, "workers": int,
                "inputs": str, "video_corruptions": list, "video_detector": str, "video_cameras": int,
-               "video_person_px": (int, float), "video_flip_test": bool}
+               "video_person_px": (int, float), "video_flip_test": bool, "video_checkpoints": dict}
 # Keys of the video path: required with ``inputs: video``, optional otherwise (params files and
 # fixtures written before it keep working; an absent ``inputs`` means keypoints).
 VIDEO_KEYS = ("inputs", "video_corruptions", "video_detector", "video_cameras", "video_person_px", "video_flip_test")
+DVC_ONLY_KEYS = ("video_checkpoints",)   # read by dvc.yaml (lift_video@ foreach), never required here
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -49,12 +50,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", default=None, help="paper scale: dir of the annotation (and detection) files")
     parser.add_argument("--detector", default=None, help="lift.inputs = video: the 2D detector's checkpoint")
     parser.add_argument("--frames", default=None, help="lift.inputs = video, paper scale: dir of the extracted frames")
+    parser.add_argument("--inputs", choices=["keypoints", "video"], default=None,
+                        help="overrides lift.inputs (dvc.yaml: `lift` passes keypoints, `lift_video@<model>` video)")
+    parser.add_argument("--detector-model", default=None, help="overrides lift.video_detector (lift_video@<model>)")
     args = parser.parse_args(argv)
     C.setup_logging()
     params = C.load_params()
     raw = params.get("lift") if isinstance(params.get("lift"), dict) else {}
+    # one `lift:` section serves two DVC stages: the command line says which inputs this one uses
+    overrides = {k: v for k, v in (("inputs", args.inputs), ("video_detector", args.detector_model)) if v}
+    if overrides:
+        raw = params["lift"] = {**raw, **overrides}
     video_mode = raw.get("inputs", "keypoints") == "video"
-    schema = {k: t for k, t in LIFT_SCHEMA.items() if video_mode or k not in VIDEO_KEYS or k in raw}
+    schema = {k: t for k, t in LIFT_SCHEMA.items()
+              if k in raw or (k not in DVC_ONLY_KEYS and (video_mode or k not in VIDEO_KEYS))}
     sec = C.section(params, "lift", schema)
     C.check_choice("lift.dataset", sec["dataset"], ["synthetic", *PAPER_DATASETS])
     C.check_choice("lift.inputs", sec.get("inputs", "keypoints"), ["keypoints", "video"])

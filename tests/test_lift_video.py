@@ -318,9 +318,18 @@ def tiny_checkpoint(tiny_net, tmp_path_factory) -> Path:
     return path
 
 
-def test_stage_in_video_mode_end_to_end(tmp_path, monkeypatch, tiny_checkpoint):
+@pytest.mark.parametrize("by_command_line", [False, True])
+def test_stage_in_video_mode_end_to_end(tmp_path, monkeypatch, tiny_checkpoint, by_command_line):
+    """Video mode from params, or as dvc.yaml's lift_video@<model> asks for it: --inputs and
+    --detector-model override a `lift:` section written for keypoint mode."""
     monkeypatch.chdir(tmp_path)
-    _run(tmp_path, TINY_LIFT, extra=("--detector", str(tiny_checkpoint)))
+    if by_command_line:
+        lift = {**TINY_LIFT, "inputs": "keypoints", "video_detector": "other",
+                "video_checkpoints": {"simplebaseline_r18": str(tiny_checkpoint)}}
+        _run(tmp_path, lift, extra=("--inputs", "video", "--detector-model", "simplebaseline_r18",
+                                    "--detector", str(tiny_checkpoint)))
+    else:
+        _run(tmp_path, TINY_LIFT, extra=("--detector", str(tiny_checkpoint)))
     out = tmp_path / "out"
     results = json.loads((out / "results.json").read_text())
     metrics = json.loads((out / "metrics.json").read_text())
