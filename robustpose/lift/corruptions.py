@@ -19,10 +19,10 @@ What each one stands for (the failure a 2D detector shows on a corrupted video):
 - ``frame_drop``: frames lost (decoder drops, detector misses) and filled by holding the last
   delivered frame, as a tracker does.
 
-Paper scale, future work: with Human3.6M videos and a 2D detector, the image corruptions of
-``robustpose.corrupt`` applied frame by frame and then the detector would give real corrupted 2D
-inputs (the paper's Human3.6M-C). That path is not built here; these keypoint-level corruptions
-model its effects so the embedded default needs no video.
+These keypoint-level corruptions model a corrupted video's effect on the 2D input directly, so
+the default ``lift`` stage needs no frames and no detector. The paper's own construction (the
+image corruptions of ``robustpose.corrupt`` applied frame by frame, then a 2D detector) is
+``robustpose.lift.video``, run by the ``lift_video@<model>`` stage.
 """
 from __future__ import annotations
 
