@@ -15,7 +15,7 @@ import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -246,8 +246,13 @@ def _example(conditions: dict, key: tuple, preds: dict, cfg: BenchmarkConfig) ->
     }
 
 
-def run_benchmark(train: Sequence[LiftSequence], test: Sequence[LiftSequence], cfg: BenchmarkConfig) -> dict:
+def run_benchmark(train: Sequence[LiftSequence], test: Sequence[LiftSequence], cfg: BenchmarkConfig,
+                  conditions: dict[tuple[str, int], WindowSet] | None = None, grid: Any = None) -> dict:
     """Train and evaluate every lifter x variant x seed; the results dict the reports read.
+
+    ``conditions`` / ``grid``: test windows per (corruption, severity) built elsewhere (the video
+    path's detections) and the object naming their corruptions and severities (default: the
+    keypoint corruptions of ``test`` and ``cfg`` itself).
 
     Returns:
         ``{"config", "joint_names", "conditions", "runs": {lifter: {variant: {seed: {condition:
@@ -257,9 +262,10 @@ def run_benchmark(train: Sequence[LiftSequence], test: Sequence[LiftSequence], c
     from tqdm import tqdm
 
     train_windows = make_windows(train, 1)
-    conditions = evaluation_conditions(test, cfg)
-    severities = sorted(cfg.severities)
-    example_key = (cfg.corruptions[0], severities[len(severities) // 2])   # the middle severity
+    if conditions is None:
+        conditions, grid = evaluation_conditions(test, cfg), cfg
+    severities = sorted(grid.severities)
+    example_key = (grid.corruptions[0], severities[len(severities) // 2])   # the middle severity
     jobs = [(lifter, variant, seed) for lifter in cfg.lifters for variant in cfg.variants for seed in cfg.seeds]
     log.info("lift benchmark: %d runs (%s x %s x seeds %s), %d training windows, %d test windows x %d conditions, "
              "%d worker(s)", len(jobs), list(cfg.lifters), list(cfg.variants), list(cfg.seeds), len(train_windows),
@@ -288,11 +294,11 @@ def run_benchmark(train: Sequence[LiftSequence], test: Sequence[LiftSequence], c
     return {
         "config": cfg.as_dict(),
         "joint_names": list(skeleton_for(num_joints)[0]),
-        "conditions": [CLEAN] + list(cfg.corruptions),
+        "conditions": [CLEAN] + list(grid.corruptions),
         "runs": {l: {v: {str(s): {c: {str(sev): e for sev, e in by_sev.items()} for c, by_sev in sc.items()}
                          for s, sc in by_seed.items()} for v, by_seed in by_v.items()} for l, by_v in runs.items()},
-        "summary": summarise(runs, cfg),
-        "example": _example(conditions, example_key, preds, cfg),
+        "summary": summarise(runs, grid),
+        "example": _example(conditions, example_key, preds, grid),
     }
 
 

@@ -40,7 +40,7 @@ from robustpose.data.synthetic import HeadPose, render_person, video_style
 from robustpose.lift import benchmark as B
 from robustpose.lift.h36m import parse_imgname
 from robustpose.lift.motion import LiftSequence
-from robustpose.lift.skeleton import JOINT_NAMES, NUM_JOINTS
+from robustpose.lift.skeleton import NUM_JOINTS
 from robustpose.lift.train import make_windows
 from robustpose.seeding import rng_for
 
@@ -514,10 +514,8 @@ def run_video_benchmark(train: Sequence[LiftSequence], test: Sequence[LiftSequen
     corruptions, ``config.inputs = "video"``, ``config.video`` = ``video.as_dict()`` and
     ``videos`` (the test videos filmed).
 
-    The runs go through ``benchmark``'s own job runner and aggregation (its ``_init_worker``,
-    ``_run_job``, ``summarise``, ``_example``), so a run is trained and scored exactly as in
-    keypoint mode; only the conditions differ. (``run_benchmark`` builds its conditions inside;
-    a ``conditions=`` argument there would make this function a few lines.)
+    The runs go through ``benchmark.run_benchmark`` with these conditions, so a run is trained
+    and scored exactly as in keypoint mode.
     """
     videos = select_videos(test, video.cameras)
     t0 = time.time()
@@ -525,38 +523,9 @@ def run_video_benchmark(train: Sequence[LiftSequence], test: Sequence[LiftSequen
     log.info("video path: %d videos x %d conditions (%d frames per condition) detected in %.1f s", len(videos),
              len(video.conditions()), sum(s.num_frames for s in videos), time.time() - t0)
     conditions = {cond: make_windows(videos, cfg.eval_stride, inputs[cond]) for cond in video.conditions()}
-    severities = sorted(video.severities)
-    example_key = (video.corruptions[0], severities[len(severities) // 2])
-    train_windows = make_windows(train, 1)
-    jobs = [(lifter, variant, seed) for lifter in cfg.lifters for variant in cfg.variants for seed in cfg.seeds]
-    log.info("lift benchmark (video path): %d runs, %d videos, %d test windows x %d conditions, %d worker(s)",
-             len(jobs), len(videos), len(conditions[(CLEAN, 0)]), len(conditions), cfg.workers)
-    args = (train_windows, conditions, cfg, example_key)
-    if cfg.workers == 1:
-        B._init_worker(*args)
-        outcomes = [B._run_job(job) for job in jobs]
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(cfg.workers, mp_context=ctx, initializer=B._init_worker, initargs=args) as pool:
-            outcomes = list(pool.map(B._run_job, jobs))
-    runs: dict = {}
-    preds: dict = {}
-    for (lifter, variant, seed), scores, example, _ in outcomes:
-        runs.setdefault(lifter, {}).setdefault(variant, {})[seed] = scores
-        if example:
-            preds[(lifter, variant)] = example["pred"]
-        log.info("%s/%s seed %d: clean %.1f mm, corrupted mean %.1f mm", lifter, variant, seed,
-                 scores[CLEAN][0]["mpjpe"], B.corrupted_mean(scores))
     grid = _Grid(cfg.lifters, cfg.seeds, tuple(video.corruptions), tuple(video.severities))
-    return {
-        "config": {**cfg.as_dict(), "corruptions": list(video.corruptions), "severities": list(video.severities),
-                   "inputs": "video", "video": video.as_dict()},
-        "joint_names": list(JOINT_NAMES),
-        "conditions": [CLEAN] + list(video.corruptions),
-        "runs": {lifter: {v: {str(s): {c: {str(sev): e for sev, e in by_sev.items()} for c, by_sev in sc.items()}
-                              for s, sc in by_seed.items()} for v, by_seed in by_v.items()}
-                 for lifter, by_v in runs.items()},
-        "summary": B.summarise(runs, grid),
-        "example": B._example(conditions, example_key, preds, grid),
-        "videos": [f"{s.subject}_{s.action}.{s.camera}" for s in videos],
-    }
+    results = B.run_benchmark(train, videos, cfg, conditions=conditions, grid=grid)
+    results["config"].update(corruptions=list(video.corruptions), severities=list(video.severities),
+                             inputs="video", video=video.as_dict())
+    results["videos"] = [f"{s.subject}_{s.action}.{s.camera}" for s in videos]
+    return results
