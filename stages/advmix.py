@@ -23,14 +23,15 @@ from robustpose._io import write_bytes_atomic, write_json_atomic
 from robustpose.models.net import checkpoint_payload, load_checkpoint
 from robustpose.seeding import derive_entropy
 from robustpose.report.figures import plot_mixing_examples, save_figure
-from robustpose.train.advmix import (STRATEGIES, MixConfig, generator_payload, mixing_examples,
+from robustpose.train.advmix import (STRATEGIES, generator_payload, mix_config, mixing_examples,
                                      student_from_teacher, train_advmix)
 from robustpose.train.topdown import TrainConfig
 
 SCHEMA = {"models": list, "strategies": list, "seeds": list, "steps": int, "lr": float, "warmup_steps": int,
           "k": int, "alpha": float, "kd_input": str, "generator_lr": float, "generator_width": int,
           "noise_channels": int, "attention_cell": int}
-NO_KD = ("standard",)   # the plain baseline: same schedule, no mixing, no teacher
+
+MIX_KEYS = ("k", "alpha", "kd_input", "generator_lr", "generator_width", "noise_channels", "attention_cell")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -49,10 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cfg = TrainConfig(**{**train_sec, "steps": sec["steps"], "lr": sec["lr"], "warmup_steps": sec["warmup_steps"],
                              "seed": derive_entropy(C.seed(params), "advmix", args.seed) % 2**31})
-        mix = MixConfig(strategy=args.strategy, k=sec["k"], alpha=0.0 if args.strategy in NO_KD else sec["alpha"],
-                        kd_input=sec["kd_input"], generator_lr=sec["generator_lr"],
-                        generator_width=sec["generator_width"], noise_channels=sec["noise_channels"],
-                        attention_cell=sec["attention_cell"])
+        mix = mix_config(args.strategy, **{k: sec[k] for k in MIX_KEYS})
     except ValueError as err:
         raise C.ParamsError(f"params.yaml: {err}") from None
 

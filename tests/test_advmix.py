@@ -264,3 +264,14 @@ def test_config_validation(kwargs, match):
     with pytest.raises(ValueError, match=match):
         A.MixConfig(**kwargs)
     A.MixConfig(strategy="sequential", geometric=True, kd_input="mixed")   # a valid combination
+
+
+def test_rows_without_a_teacher_ignore_the_grids_alpha():
+    """One ``advmix.alpha`` serves the whole ablation grid: the plain fine-tuning control and
+    "AdvMix w/o KD" (Table 7) never distil, every other row keeps the value."""
+    assert A.mix_config("standard", alpha=0.5).alpha == 0.0
+    nokd = A.mix_config("advmix_nokd", alpha=0.5, attention_cell=8)
+    assert (nokd.alpha, nokd.attention_cell, A.STRATEGIES[nokd.strategy].weights) == (0.0, 8, "generator_pixel")
+    assert A.mix_config("advmix", alpha=0.5).alpha == 0.5 and A.mix_config("equal", alpha=0.3).alpha == 0.3
+    with pytest.raises(ValueError, match="advmix.strategy 'cutmix' is unknown"):
+        A.mix_config("cutmix", alpha=0.5)

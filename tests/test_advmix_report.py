@@ -44,3 +44,17 @@ def test_standard_vs_advmix(results):
     row = t.iloc[0]
     assert row["Method"] == "sb" and row["Standard mPC"] == "25.0" and row["AdvMix mPC"] == "32.5 ± 3.5"
     assert row["ΔmPC"] == "+7.5" and row["ΔAP*"] == "+0.0"
+
+
+def test_ablation_differences_are_paired_by_seed(results):
+    """AdvMix vs plain fine-tuning is taken seed by seed: only seed 0 has a standard run, so the
+    difference is AdvMix-s0 minus standard-s0 (not the mean over AdvMix's two seeds)."""
+    t = ablation_table(results, "d").set_index("Method")
+    assert t.loc["AdvMix", "ΔmPC vs FT"] == "+9.0"        # 35 - 26
+    assert t.loc["AdvMix", "ΔAP* vs FT"] == "-1.0"        # 61 - 62
+    assert t.loc["Standard (clean model)", "ΔmPC vs FT"] == "" and t.loc["Standard, fine-tuned (same steps)", "ΔmPC vs FT"] == ""
+    two = pd.concat([results, pd.DataFrame(_rows("sb+standard-s1", 0.60, [0.40, 0.20], [0.30, 0.10]))])
+    t2 = ablation_table(two, "d").set_index("Method")
+    assert t2.loc["AdvMix", "ΔmPC vs FT"] == "+7.0 ± 2.8"  # (35-26, 30-25): mean 7, sample std 2.83
+    no_ft = results[results["model"] != "sb+standard-s0"]
+    assert "ΔmPC vs FT" not in ablation_table(no_ft, "d").columns

@@ -25,6 +25,7 @@ STRATEGY_LABELS = {
     "dirichlet": "DirichletMix",
     "advmix_image": "AdvMix-Image",
     "advmix": "AdvMix",
+    "advmix_nokd": "AdvMix w/o KD",
 }
 
 
@@ -48,27 +49,42 @@ def per_run_scores(df: pd.DataFrame, dataset: str, metric: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _mean_std(values: pd.Series) -> str:
+def _mean_std(values: pd.Series, signed: bool = False) -> str:
     v = 100.0 * values.to_numpy(dtype=float)
-    if len(v) == 1:
-        return f"{v[0]:.1f}"
-    return f"{v.mean():.1f} ± {v.std(ddof=1):.1f}"
+    mean = f"{v.mean():+.1f}" if signed else f"{v.mean():.1f}"
+    return mean if len(v) == 1 else f"{mean} ± {v.std(ddof=1):.1f}"
 
 
 def ablation_table(df: pd.DataFrame, dataset: str, metric: str = "AP") -> pd.DataFrame:
     """The mixing ablation for each base model that has fine-tuned variants: one row per strategy
-    (the clean model first, then the paper's order), ``clean / mPC / rPC`` as mean ± std in %."""
+    (the clean model first, then the paper's order), ``clean / mPC / rPC`` as mean ± std in %.
+
+    When plain fine-tuning (``standard``) ran too, two more columns give each strategy's change
+    against it *paired by seed* (mean ± std of the per-seed differences). Every strategy sees the
+    same instances and base crops at a given step and seed, so the paired difference removes the
+    run-to-run noise the strategies share and is the number that says whether mixing helped.
+    """
     runs = per_run_scores(df, dataset, metric)
     tuned = set(runs.loc[runs["strategy"] != "clean", "base"])
+    label = metric_label(metric)
+    delta_cols = [f"Δ{label} vs FT", "ΔmPC vs FT"]
     rows = []
     for base in sorted(tuned):
         sub = runs[runs["base"] == base]
+        control = sub[sub["strategy"] == "standard"].set_index("seed")
         for strategy in [s for s in STRATEGY_LABELS if s in set(sub["strategy"])]:
             g = sub[sub["strategy"] == strategy]
-            rows.append({"Model": base, "Method": STRATEGY_LABELS[strategy], "n": len(g),
-                         metric_label(metric): _mean_std(g["clean"]), "mPC": _mean_std(g["mPC"]),
-                         "rPC": _mean_std(g["rPC"])})
-    return pd.DataFrame(rows, columns=["Model", "Method", "n", metric_label(metric), "mPC", "rPC"])
+            row = {"Model": base, "Method": STRATEGY_LABELS[strategy], "n": len(g),
+                   label: _mean_std(g["clean"]), "mPC": _mean_std(g["mPC"]), "rPC": _mean_std(g["rPC"])}
+            paired = g.set_index("seed").join(control, rsuffix="_ft", how="inner")
+            for col, key in zip(delta_cols, ("clean", "mPC")):
+                diff = paired[key] - paired[f"{key}_ft"]
+                row[col] = _mean_std(diff, signed=True) if strategy not in ("clean", "standard") and len(diff) else ""
+            rows.append(row)
+    columns = ["Model", "Method", "n", label, "mPC", "rPC"]
+    if any(r[c] for r in rows for c in delta_cols):
+        columns += delta_cols
+    return pd.DataFrame(rows, columns=columns)
 
 
 def standard_vs_advmix_table(df: pd.DataFrame, dataset: str, metric: str = "AP") -> pd.DataFrame:

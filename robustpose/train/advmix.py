@@ -45,8 +45,8 @@ The ablation strategies (sec. 5.3, Table 6) run through the same loop, selected 
 budget), ``sequential`` (the k augmentations chained on one image), ``equal`` (weights
 1/(k+1)), ``dirichlet`` (AugMix: Dirichlet weights over the k chains, Beta blend with the
 original), ``advmix_image`` (one generator weight per proposal per image: the spatial mean of
-the logits), ``advmix`` (per pixel), and the single-family baselines ``autoaugment`` and
-``gridmask`` (Table 5). Every random draw comes from ``rng_for(seed, model, "advmix", step, ...)``
+the logits), ``advmix`` (per pixel), ``advmix_nokd`` (per pixel, ``alpha = 0``: Table 7),
+and the single-family baselines ``autoaugment`` and ``gridmask`` (Table 5). Every random draw comes from ``rng_for(seed, model, "advmix", step, ...)``
 and the generator's initial weights from a seed derived the same way: a run is bit-reproducible
 on one machine with a fixed thread count.
 """
@@ -87,11 +87,14 @@ class Strategy:
 
     ``images``: ``original`` | ``sequential`` | ``autoaugment`` | ``gridmask`` (one image) or
     ``proposals`` (the original + k aligned augmentations). ``weights``: ``single`` (the one
-    image), ``equal``, ``dirichlet``, ``generator_image`` or ``generator_pixel``.
+    image), ``equal``, ``dirichlet``, ``generator_image`` or ``generator_pixel``. ``distils``:
+    False for the rows whose definition has no teacher (plain fine-tuning, "AdvMix w/o KD",
+    Table 7), so the stage forces ``alpha = 0`` for them whatever ``advmix.alpha`` says.
     """
     name: str
     images: str
     weights: str
+    distils: bool = True
 
     @property
     def uses_generator(self) -> bool:
@@ -103,7 +106,7 @@ class Strategy:
 
 
 STRATEGIES: dict[str, Strategy] = {s.name: s for s in (
-    Strategy("standard", "original", "single"),
+    Strategy("standard", "original", "single", distils=False),
     Strategy("sequential", "sequential", "single"),
     Strategy("autoaugment", "autoaugment", "single"),
     Strategy("gridmask", "gridmask", "single"),
@@ -111,6 +114,7 @@ STRATEGIES: dict[str, Strategy] = {s.name: s for s in (
     Strategy("dirichlet", "proposals", "dirichlet"),
     Strategy("advmix_image", "proposals", "generator_image"),
     Strategy("advmix", "proposals", "generator_pixel"),
+    Strategy("advmix_nokd", "proposals", "generator_pixel", distils=False),
 )}
 
 
@@ -163,6 +167,21 @@ class MixConfig:
         if self.geometric and self.alpha > 0 and self.kd_input == "original" and strategy.name != "standard":
             raise ValueError("advmix.geometric: true with kd_input: original would distil from a crop "
                              "whose keypoints moved; set kd_input: mixed or alpha: 0")
+
+
+def mix_config(strategy: str, **settings: Any) -> MixConfig:
+    """The ``MixConfig`` of one ablation row: ``settings`` (the ``advmix:`` params) with
+    ``alpha = 0`` for strategies that do not distil, so one ``advmix.alpha`` serves a whole grid
+    that also holds ``standard`` and ``advmix_nokd``.
+
+    Raises:
+        ValueError: as ``MixConfig``, for an unknown strategy or a bad setting.
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"advmix.strategy {strategy!r} is unknown; valid: {', '.join(STRATEGIES)}")
+    if not STRATEGIES[strategy].distils:
+        settings = {**settings, "alpha": 0.0}
+    return MixConfig(strategy=strategy, **settings)
 
 
 def strategy_images(strategy: str, sample: pool.Sample, rng: np.random.Generator,
@@ -645,7 +664,7 @@ def mixing_examples(spec: ModelSpec, generator: UNetGenerator | None, data: Trai
             "keypoints": batch.xy, "visible": batch.vis}
 
 
-__all__ = ["MixConfig", "STRATEGIES", "Strategy", "UNetGenerator", "train_advmix", "student_from_teacher",
+__all__ = ["MixConfig", "mix_config", "STRATEGIES", "Strategy", "UNetGenerator", "train_advmix", "student_from_teacher",
            "mixing_weights", "mix_images", "attention_stats", "mixing_examples", "unet_depth",
            "build_generator", "smooth_logits", "generator_payload", "generator_from_payload", "distillation_loss",
            "step_batch", "batch_tensors", "student_step", "generator_step", "generator_lr_at"]
