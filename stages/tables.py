@@ -12,7 +12,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from robustpose._io import write_json_atomic  # noqa: E402
-from robustpose.report.advmix_tables import ablation_table, has_finetuned, standard_vs_advmix_table  # noqa: E402
+from robustpose.report.advmix_tables import (  # noqa: E402
+    ablation_table,
+    has_finetuned,
+    per_corruption_table,
+    standard_vs_advmix_table,
+)
 from robustpose.report import (  # noqa: E402
     category_table,
     collect_results,
@@ -50,7 +55,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"wrote {', '.join(str(p) for p in paths)}")
         if has_finetuned(results[results["dataset"] == dataset]):   # advmix@ fine-tuned models
             for name, table in (("advmix", standard_vs_advmix_table(results, dataset, metric)),
-                                ("ablation", ablation_table(results, dataset, metric))):
+                                ("ablation", ablation_table(results, dataset, metric)),
+                                ("advmix_corruptions", per_corruption_table(results, dataset, metric))):
                 paths = write_table(table, args.tables_dir / f"{name}_{dataset}")
                 print(f"wrote {', '.join(str(p) for p in paths)}")
     write_json_atomic(args.metrics_out, summary_metrics(results, metrics))

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from robustpose.report.advmix_tables import ablation_table, parse_model_name, standard_vs_advmix_table
+from robustpose.report.advmix_tables import (ablation_table, parse_model_name, per_corruption_table,
+                                             standard_vs_advmix_table)
 
 
 def _rows(model: str, clean: float, fog: list[float], noise: list[float]) -> list[dict]:
@@ -58,3 +59,12 @@ def test_ablation_differences_are_paired_by_seed(results):
     assert t2.loc["AdvMix", "ΔmPC vs FT"] == "+7.0 ± 2.8"  # (35-26, 30-25): mean 7, sample std 2.83
     no_ft = results[results["model"] != "sb+standard-s0"]
     assert "ΔmPC vs FT" not in ablation_table(no_ft, "d").columns
+
+
+def test_per_corruption_rows_average_each_corruption_over_seeds(results):
+    t = per_corruption_table(results, "d").set_index("Method")
+    assert list(t.index) == ["Standard (clean model)", "Standard, fine-tuned (same steps)", "AdvMix"]
+    # fog: seed 0 (0.5+0.3)/2 = 0.40, seed 1 (0.4+0.3)/2 = 0.35 -> 37.5; noise (0.30, 0.25) -> 27.5
+    assert (t.loc["AdvMix", "Fog"], t.loc["AdvMix", "Gauss"], t.loc["AdvMix", "n"]) == ("37.5", "27.5", 2)
+    assert t.loc["AdvMix", "mPC"] == "32.5" and t.loc["AdvMix", "AP*"] == "60.0"
+    assert t.loc["Standard (clean model)", "Fog"] == "30.0"

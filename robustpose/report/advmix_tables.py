@@ -11,6 +11,7 @@ import re
 
 import pandas as pd
 
+from robustpose.report.results_table import display_name
 from robustpose.report.tables import metric_label, robustness_parts
 
 _NAME = re.compile(r"^(?P<base>[^+]+)\+(?P<strategy>[a-z_]+)-s(?P<seed>\d+)$")
@@ -107,9 +108,29 @@ def standard_vs_advmix_table(df: pd.DataFrame, dataset: str, metric: str = "AP")
     return pd.DataFrame(rows)
 
 
+def per_corruption_table(df: pd.DataFrame, dataset: str, metric: str = "AP") -> pd.DataFrame:
+    """Wang et al. Table 3 shape: per base model, one row per strategy (the clean model first),
+    the clean metric, mPC, and each corruption's mean over severities, every value averaged over
+    the strategy's seeds (``n``), in percent. Shows *which* corruptions a strategy moves."""
+    clean, per_corr, _ = robustness_parts(df, dataset, metric)
+    runs = pd.DataFrame([{"model": m, **dict(zip(("base", "strategy", "seed"), parse_model_name(m)))}
+                         for m in clean.index]).set_index("model")
+    rows = []
+    for base in sorted(set(runs.loc[runs["strategy"] != "clean", "base"])):
+        sub = runs[runs["base"] == base]
+        for strategy in [s for s in STRATEGY_LABELS if s in set(sub["strategy"])]:
+            models = sub.index[sub["strategy"] == strategy]
+            means = per_corr.loc[models].mean(axis=0)
+            row = {"Model": base, "Method": STRATEGY_LABELS[strategy], "n": len(models),
+                   metric_label(metric): f"{100.0 * clean.loc[models].mean():.1f}", "mPC": f"{100.0 * means.mean():.1f}"}
+            row.update({display_name(c): f"{100.0 * v:.1f}" for c, v in means.items()})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def has_finetuned(df: pd.DataFrame) -> bool:
     return any(parse_model_name(m)[2] is not None for m in set(df["model"]))
 
 
-__all__ = ["STRATEGY_LABELS", "ablation_table", "has_finetuned", "parse_model_name", "per_run_scores",
+__all__ = ["STRATEGY_LABELS", "ablation_table", "has_finetuned", "parse_model_name", "per_corruption_table", "per_run_scores",
            "standard_vs_advmix_table"]
