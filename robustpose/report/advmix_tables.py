@@ -38,6 +38,19 @@ def parse_model_name(name: str) -> tuple[str, str, int | None]:
     return m["base"], m["strategy"], int(m["seed"])
 
 
+def strategy_groups(models: list[str]) -> list[tuple[str, str, list[str]]]:
+    """``(base, strategy, models)`` for each base model that has fine-tuned variants, the clean
+    model first and then the strategies in ``STRATEGY_LABELS`` order (the tables' row order)."""
+    parsed = {m: parse_model_name(m) for m in models}
+    groups = []
+    for base in sorted({b for b, s, _ in parsed.values() if s != "clean"}):
+        for strategy in STRATEGY_LABELS:
+            members = [m for m, (b, s, _) in parsed.items() if b == base and s == strategy]
+            if members:
+                groups.append((base, strategy, members))
+    return groups
+
+
 def per_run_scores(df: pd.DataFrame, dataset: str, metric: str) -> pd.DataFrame:
     """One row per evaluated model: base, strategy, seed, clean, mPC, rPC (fractions)."""
     clean, per_corr, _ = robustness_parts(df, dataset, metric)
@@ -45,7 +58,7 @@ def per_run_scores(df: pd.DataFrame, dataset: str, metric: str) -> pd.DataFrame:
     for model in clean.index:
         base, strategy, seed = parse_model_name(model)
         mpc = float(per_corr.loc[model].mean())
-        rows.append({"base": base, "strategy": strategy, "seed": seed, "clean": float(clean[model]),
+        rows.append({"model": model, "base": base, "strategy": strategy, "seed": seed, "clean": float(clean[model]),
                      "mPC": mpc, "rPC": mpc / float(clean[model]) if clean[model] > 0 else 0.0})
     return pd.DataFrame(rows)
 
@@ -65,23 +78,20 @@ def ablation_table(df: pd.DataFrame, dataset: str, metric: str = "AP") -> pd.Dat
     same instances and base crops at a given step and seed, so the paired difference removes the
     run-to-run noise the strategies share and is the number that says whether mixing helped.
     """
-    runs = per_run_scores(df, dataset, metric)
-    tuned = set(runs.loc[runs["strategy"] != "clean", "base"])
+    runs = per_run_scores(df, dataset, metric).set_index("model")
     label = metric_label(metric)
     delta_cols = [f"Δ{label} vs FT", "ΔmPC vs FT"]
     rows = []
-    for base in sorted(tuned):
-        sub = runs[runs["base"] == base]
-        control = sub[sub["strategy"] == "standard"].set_index("seed")
-        for strategy in [s for s in STRATEGY_LABELS if s in set(sub["strategy"])]:
-            g = sub[sub["strategy"] == strategy]
-            row = {"Model": base, "Method": STRATEGY_LABELS[strategy], "n": len(g),
-                   label: _mean_std(g["clean"]), "mPC": _mean_std(g["mPC"]), "rPC": _mean_std(g["rPC"])}
-            paired = g.set_index("seed").join(control, rsuffix="_ft", how="inner")
-            for col, key in zip(delta_cols, ("clean", "mPC")):
-                diff = paired[key] - paired[f"{key}_ft"]
-                row[col] = _mean_std(diff, signed=True) if strategy not in ("clean", "standard") and len(diff) else ""
-            rows.append(row)
+    for base, strategy, members in strategy_groups(list(runs.index)):
+        g = runs.loc[members]
+        control = runs[(runs["base"] == base) & (runs["strategy"] == "standard")].set_index("seed")
+        row = {"Model": base, "Method": STRATEGY_LABELS[strategy], "n": len(g),
+               label: _mean_std(g["clean"]), "mPC": _mean_std(g["mPC"]), "rPC": _mean_std(g["rPC"])}
+        paired = g.set_index("seed").join(control, rsuffix="_ft", how="inner")
+        for col, key in zip(delta_cols, ("clean", "mPC")):
+            diff = paired[key] - paired[f"{key}_ft"]
+            row[col] = _mean_std(diff, signed=True) if strategy not in ("clean", "standard") and len(diff) else ""
+        rows.append(row)
     columns = ["Model", "Method", "n", label, "mPC", "rPC"]
     if any(r[c] for r in rows for c in delta_cols):
         columns += delta_cols
@@ -113,18 +123,13 @@ def per_corruption_table(df: pd.DataFrame, dataset: str, metric: str = "AP") -> 
     the clean metric, mPC, and each corruption's mean over severities, every value averaged over
     the strategy's seeds (``n``), in percent. Shows *which* corruptions a strategy moves."""
     clean, per_corr, _ = robustness_parts(df, dataset, metric)
-    runs = pd.DataFrame([{"model": m, **dict(zip(("base", "strategy", "seed"), parse_model_name(m)))}
-                         for m in clean.index]).set_index("model")
     rows = []
-    for base in sorted(set(runs.loc[runs["strategy"] != "clean", "base"])):
-        sub = runs[runs["base"] == base]
-        for strategy in [s for s in STRATEGY_LABELS if s in set(sub["strategy"])]:
-            models = sub.index[sub["strategy"] == strategy]
-            means = per_corr.loc[models].mean(axis=0)
-            row = {"Model": base, "Method": STRATEGY_LABELS[strategy], "n": len(models),
-                   metric_label(metric): f"{100.0 * clean.loc[models].mean():.1f}", "mPC": f"{100.0 * means.mean():.1f}"}
-            row.update({display_name(c): f"{100.0 * v:.1f}" for c, v in means.items()})
-            rows.append(row)
+    for base, strategy, models in strategy_groups(list(clean.index)):
+        means = per_corr.loc[models].mean(axis=0)
+        row = {"Model": base, "Method": STRATEGY_LABELS[strategy], "n": len(models),
+               metric_label(metric): f"{100.0 * clean.loc[models].mean():.1f}", "mPC": f"{100.0 * means.mean():.1f}"}
+        row.update({display_name(c): f"{100.0 * v:.1f}" for c, v in means.items()})
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -133,4 +138,5 @@ def has_finetuned(df: pd.DataFrame) -> bool:
 
 
 __all__ = ["STRATEGY_LABELS", "ablation_table", "has_finetuned", "parse_model_name", "per_corruption_table", "per_run_scores",
+           "strategy_groups",
            "standard_vs_advmix_table"]

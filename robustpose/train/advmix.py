@@ -46,8 +46,8 @@ budget), ``sequential`` (the k augmentations chained on one image), ``equal`` (w
 1/(k+1)), ``dirichlet`` (AugMix: Dirichlet weights over the k chains, Beta blend with the
 original), ``advmix_image`` (one generator weight per proposal per image: the spatial mean of
 the logits), ``advmix`` (per pixel), ``advmix_nokd`` (per pixel, ``alpha = 0``: Table 7),
-and the single-family baselines ``autoaugment`` and ``gridmask`` (Table 5). Every random draw comes from ``rng_for(seed, model, "advmix", step, ...)``
-and the generator's initial weights from a seed derived the same way: a run is bit-reproducible
+and the single-family baselines ``autoaugment`` and ``gridmask`` (Table 5). Every random draw
+comes from ``rng_for(seed, model, "advmix", step, ...)`` and the generator's initial weights from a seed derived the same way: a run is bit-reproducible
 on one machine with a fixed thread count.
 """
 from __future__ import annotations
@@ -89,7 +89,7 @@ class Strategy:
     ``proposals`` (the original + k aligned augmentations). ``weights``: ``single`` (the one
     image), ``equal``, ``dirichlet``, ``generator_image`` or ``generator_pixel``. ``distils``:
     False for the rows whose definition has no teacher (plain fine-tuning, "AdvMix w/o KD",
-    Table 7), so the stage forces ``alpha = 0`` for them whatever ``advmix.alpha`` says.
+    Table 7), so ``mix_config`` sets ``alpha = 0`` for them whatever ``advmix.alpha`` says.
     """
     name: str
     images: str
@@ -177,9 +177,7 @@ def mix_config(strategy: str, **settings: Any) -> MixConfig:
     Raises:
         ValueError: as ``MixConfig``, for an unknown strategy or a bad setting.
     """
-    if strategy not in STRATEGIES:
-        raise ValueError(f"advmix.strategy {strategy!r} is unknown; valid: {', '.join(STRATEGIES)}")
-    if not STRATEGIES[strategy].distils:
+    if strategy in STRATEGIES and not STRATEGIES[strategy].distils:   # unknown names: MixConfig says so
         settings = {**settings, "alpha": 0.0}
     return MixConfig(strategy=strategy, **settings)
 
