@@ -135,3 +135,26 @@ def corrupt_section(params: dict[str, Any]) -> dict[str, Any]:
     check_choice("corrupt.format", sec["format"], ["png", "jpeg"])
     check_choice("corrupt.on_bad_image", sec["on_bad_image"], ["error", "skip"])
     return sec
+
+
+def attack_grid(params: dict[str, Any]):
+    """The ``attack`` section as a checked ``robustpose.attack.AttackGrid`` (one-line errors)."""
+    from robustpose.attack.grid import SCHEMA, AttackGrid
+
+    sec = section(params, "attack", SCHEMA)
+    check_choice("attack.device", sec["device"], ["cpu", "cuda", "auto"])
+    try:
+        return AttackGrid.from_section(sec)
+    except ValueError as err:
+        raise ParamsError(f"params.yaml: {err}") from None
+
+
+def torch_device(name: str):
+    """``cpu`` | ``cuda`` | ``auto`` (CUDA when present) as a torch device."""
+    import torch
+
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ParamsError("params.yaml: device cuda requested but no CUDA device is available")
+    return torch.device(name)

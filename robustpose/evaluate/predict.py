@@ -50,7 +50,7 @@ def person_boxes(mode: str, annotations: dict, data_dir: str | os.PathLike
     return detection_boxes(read_json(path))
 
 
-def _result(image_id: int, keypoints: np.ndarray, score: float, box: np.ndarray | None = None) -> dict:
+def coco_result(image_id: int, keypoints: np.ndarray, score: float, box: np.ndarray | None = None) -> dict:
     """One COCO keypoint result; coordinates rounded to 0.01 px so files are compact and stable.
 
     A top-down result keeps the person box it was cropped from (``bbox``): PCKh pairs results
@@ -83,12 +83,12 @@ def predict_images(estimator: PoseEstimator | BottomupEstimator, images: list[di
         if isinstance(estimator, BottomupEstimator):
             preds, scores = estimator.predict(arrays)
             for im, kps, inst in zip(chunk, preds, scores):
-                results.extend(_result(im["id"], kp, sc) for kp, sc in zip(kps, inst))
+                results.extend(coco_result(im["id"], kp, sc) for kp, sc in zip(kps, inst))
             continue
         chunk_boxes = [boxes.get(im["id"], np.zeros((0, 4))) for im in chunk]
         preds = estimator.predict(arrays, chunk_boxes)
         for im, kps in zip(chunk, preds):
             bs = (box_scores or {}).get(im["id"], np.ones(len(kps)))
-            results.extend(_result(im["id"], kp, float(b) * instance_score(kp), box)
+            results.extend(coco_result(im["id"], kp, float(b) * instance_score(kp), box)
                            for kp, b, box in zip(kps, bs, np.asarray(boxes.get(im["id"], np.zeros((0, 4)))).reshape(-1, 4)))
     return results

@@ -6,6 +6,8 @@ inverse maps predicted keypoints back.
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import cv2
 import numpy as np
 
@@ -50,3 +52,23 @@ def crop(image: np.ndarray, matrix: np.ndarray, output_hw: tuple[int, int]) -> n
     """Warp ``image`` into the model input (bilinear, zero border)."""
     return cv2.warpAffine(image, matrix, (output_hw[1], output_hw[0]), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
+
+
+def crop_people(images: Sequence[np.ndarray], boxes: Sequence[np.ndarray], input_hw: tuple[int, int]
+                ) -> tuple[list[np.ndarray], list[np.ndarray], list[int]]:
+    """Every person box of every image as a model input: crops (H,W,3), the inverse affine of
+    each (input -> image pixels) and the index of the image it came from, in image then box order.
+
+    The one crop geometry of evaluation (no rotation, box padded to the input's aspect), shared
+    by the estimator and the attacks so that both see the same pixels.
+    """
+    h, w = input_hw
+    crops, inverses, owners = [], [], []
+    for i, (image, bxs) in enumerate(zip(images, boxes)):
+        for box in np.asarray(bxs, dtype=np.float64).reshape(-1, 4):
+            center, size = box_to_center_scale(box, aspect=w / h)
+            m = warp_matrix(center, size, 0.0, (h, w))
+            crops.append(crop(image, m, (h, w)))
+            inverses.append(invert_affine(m))
+            owners.append(i)
+    return crops, inverses, owners

@@ -51,16 +51,7 @@ class PoseEstimator:
         self.input_hw = tuple(net.input_hw)
 
     def _crops(self, images: Sequence[np.ndarray], boxes: Sequence[np.ndarray]):
-        h, w = self.input_hw
-        crops, inverses, owners = [], [], []
-        for i, (image, bxs) in enumerate(zip(images, boxes)):
-            for box in np.asarray(bxs, dtype=np.float64).reshape(-1, 4):
-                center, size = C.box_to_center_scale(box, aspect=w / h)
-                m = C.warp_matrix(center, size, 0.0, (h, w))
-                crops.append(C.crop(image, m, (h, w)))
-                inverses.append(C.invert_affine(m))
-                owners.append(i)
-        return crops, inverses, owners
+        return C.crop_people(images, boxes, self.input_hw)
 
     @torch.no_grad()
     def predict(self, images: Sequence[np.ndarray], boxes: Sequence[np.ndarray]) -> list[np.ndarray]:

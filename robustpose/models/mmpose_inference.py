@@ -314,11 +314,24 @@ def load_estimator(model_name: str, checkpoint: str, *, batch_size: int = 64, fl
             before the checkpoint is read.
     """
     device = torch.device(device) if device is not None else default_device()
+    net = load_network(model_name, checkpoint, sha256=sha256)
+    if isinstance(net, tuple):   # bottom-up: (mmpose estimator, registry entry)
+        return BottomupEstimator(net[0], net[1], device=device, flip_test=flip_test, amp=amp)
+    return PoseEstimator(net, device=device, batch_size=batch_size, flip_test=flip_test, amp=amp)
+
+
+def load_network(model_name: str, checkpoint: str, *, sha256: str | None = None
+                 ) -> torch.nn.Module | tuple[torch.nn.Module, PretrainedModel]:
+    """The network behind ``load_estimator``: a ``PoseNet`` or ``TopdownAdapter`` (top-down,
+    what attacks differentiate), or ``(estimator, model)`` for a bottom-up model.
+
+    Raises: as ``load_estimator``.
+    """
     if model_name in list_models():
         net = load_checkpoint(checkpoint)
         if net.spec.name != model_name:
             raise ValueError(f"{checkpoint}: holds model {net.spec.name!r}, not {model_name!r}")
-        return PoseEstimator(net, device=device, batch_size=batch_size, flip_test=flip_test, amp=amp)
+        return net
     if model_name not in list_pretrained():
         raise ValueError(f"unknown model {model_name!r}; valid names: {_valid_names()}")
     model = pretrained_model(model_name)
@@ -330,10 +343,19 @@ def load_estimator(model_name: str, checkpoint: str, *, batch_size: int = 64, fl
     check_requirements(model)
     estimator = load_pretrained(model, checkpoint)
     if model.family == "bottomup":
-        return BottomupEstimator(estimator, model, device=device, flip_test=flip_test, amp=amp)
-    return PoseEstimator(TopdownAdapter(estimator, model), device=device, batch_size=batch_size,
-                         flip_test=flip_test, amp=amp)
+        return estimator, model
+    return TopdownAdapter(estimator, model)
 
+
+def load_topdown(model_name: str, checkpoint: str, *, sha256: str | None = None) -> torch.nn.Module:
+    """A top-down network for attacks; a bottom-up model is refused with one line (its grouping
+    step has no differentiable pose loss here)."""
+    if model_name in list_pretrained() and pretrained_model(model_name).family == "bottomup":
+        raise ValueError(f"model {model_name!r} is bottom-up: attacks need a top-down model with a "
+                         "differentiable pose loss (heatmap, SimCC or regression head)")
+    net = load_network(model_name, checkpoint, sha256=sha256)
+    assert not isinstance(net, tuple)
+    return net
 
 __all__ = ["BottomupEstimator", "LAYOUT_FLIP_PAIRS", "TopdownAdapter", "check_layout", "describe_model",
-           "flip_indices", "keypoint_layout", "load_estimator"]
+           "flip_indices", "keypoint_layout", "load_estimator", "load_network", "load_topdown"]

@@ -16,13 +16,56 @@ from torch import nn
 
 from robustpose.data.keypoints import COCO_FLIP_PAIRS
 from robustpose.models._mmpose_compat import import_mmpose
-from robustpose.models.registry import ModelSpec, codec_config, mmpose_config
+from robustpose.models.registry import REGRESSION_HEADS, ModelSpec, codec_config, mmpose_config
 
 # ImageNet statistics (RGB, 0..255), as in mmpose's PoseDataPreprocessor.
 MEAN = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1)
 STD = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1)
 
 Output = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
+
+
+def to_grey(images_uint8: torch.Tensor) -> torch.Tensor:
+    """(N,H,W,3) uint8 -> (N,3,H,W) float32 grey levels 0..255 (a channels-last view)."""
+    return images_uint8.permute(0, 3, 1, 2).float()
+
+
+def normalise_grey(x: torch.Tensor) -> torch.Tensor:
+    """Float crops (N,3,H,W) in grey levels -> the network input (ImageNet mean/std).
+
+    The result is channels-last in memory, as ``to_grey``'s view of an (N,H,W,3) batch is: an
+    attacked float batch then runs the very kernels the clean evaluation ran, so eps = 0
+    reproduces the clean predictions bit for bit.
+    """
+    out = (x - MEAN.to(x.device)) / STD.to(x.device)
+    return out.contiguous(memory_format=torch.channels_last)
+
+
+def head_loss(kind: str, loss_module: nn.Module, output: Output, targets: dict[str, torch.Tensor]) -> torch.Tensor:
+    """A head's own training loss on ``targets`` (as ``encode_targets`` writes them), for the
+    embedded heads and the pretrained mmpose heads of the same kinds alike."""
+    if kind == "regression":
+        return loss_module(output, targets["labels"], targets["weights"].unsqueeze(-1))
+    if kind == "rle":
+        return loss_module(output[..., :2], output[..., 2:], targets["labels"], targets["weights"].unsqueeze(-1))
+    if kind == "heatmap":
+        return loss_module(output, targets["heatmaps"], targets["weights"])
+    if kind == "simcc":
+        return loss_module(output, (targets["x_labels"], targets["y_labels"]), targets["weights"])
+    raise ValueError(f"no loss for head kind {kind!r}")
+
+
+def encode_targets(kind: str, codec: Any, keypoints: np.ndarray, visible: np.ndarray) -> dict[str, np.ndarray]:
+    """Targets for one instance from the model's own codec: keypoints (K,2) in input pixels,
+    visible (K,) 0/1."""
+    enc = codec.encode(keypoints[None].astype(np.float32), visible[None].astype(np.float32))
+    weights = enc["keypoint_weights"][0].astype(np.float32)
+    if kind in REGRESSION_HEADS:
+        return {"labels": enc["keypoint_labels"][0].astype(np.float32), "weights": weights}
+    if kind == "heatmap":
+        return {"heatmaps": enc["heatmaps"].astype(np.float32), "weights": weights}
+    return {"x_labels": enc["keypoint_x_labels"][0].astype(np.float32),
+            "y_labels": enc["keypoint_y_labels"][0].astype(np.float32), "weights": weights}
 
 
 def _quiet_mmengine() -> None:
@@ -51,6 +94,7 @@ class PoseNet(nn.Module):
             _quiet_mmengine()
             estimator.init_weights()  # mmpose's own init (e.g. N(0, 0.001) for the final layer)
         self.backbone = estimator.backbone
+        self.neck = estimator.neck if estimator.with_neck else None   # regression: global pooling
         self.head = estimator.head
         self.codec = KEYPOINT_CODECS.build(codec_config(spec))
 
@@ -66,11 +110,19 @@ class PoseNet(nn.Module):
     @staticmethod
     def normalise(images_uint8: torch.Tensor) -> torch.Tensor:
         """(N,H,W,3) uint8 -> (N,3,H,W) float normalised."""
-        x = images_uint8.permute(0, 3, 1, 2).float()
-        return (x - MEAN.to(x.device)) / STD.to(x.device)
+        return normalise_grey(to_grey(images_uint8))
 
     def forward(self, x: torch.Tensor) -> Output:
-        return self.head.forward(self.backbone(x))
+        feats = self.backbone(x)
+        return self.head.forward(self.neck(feats) if self.neck is not None else feats)
+
+    @property
+    def flip_indices(self) -> list[int]:
+        """Keypoint ``i`` of a mirrored crop is keypoint ``flip_indices[i]`` of the original."""
+        swap = list(range(self.spec.num_keypoints))
+        for a, b in COCO_FLIP_PAIRS:
+            swap[a], swap[b] = b, a
+        return swap
 
     def forward_flip_test(self, x: torch.Tensor) -> Output:
         """Average of the outputs on ``x`` and on its mirror image (flipped back, left/right swapped).
@@ -78,10 +130,17 @@ class PoseNet(nn.Module):
         The standard test-time augmentation of the papers' top-down results; for heatmaps the
         flipped map is shifted one pixel, as in SimpleBaseline/HRNet, to undo the flip offset.
         """
-        swap = list(range(self.spec.num_keypoints))
-        for a, b in COCO_FLIP_PAIRS:
-            swap[a], swap[b] = b, a
+        swap = self.flip_indices
         out, out_f = self(x), self(x.flip(3))
+        if self.spec.head in REGRESSION_HEADS:
+            # mmpose's flip_coordinates: x -> 1 - x - 1/width in normalised coordinates; RLE's
+            # sigmas are averaged as probabilities (its head's predict) and mapped back to logits
+            back = out_f[:, swap].clone()
+            back[..., 0] = 1.0 - back[..., 0] - 1.0 / self.spec.input_size[1]
+            if self.spec.head == "regression":
+                return (out + back) / 2
+            sigma = (out[..., 2:].sigmoid() + back[..., 2:].sigmoid()) / 2
+            return torch.cat([(out[..., :2] + back[..., :2]) / 2, torch.logit(sigma, eps=1e-6)], dim=-1)
         if self.spec.head == "heatmap":
             back = out_f.flip(3)[:, swap]
             back[..., 1:] = back[..., :-1].clone()
@@ -96,23 +155,23 @@ class PoseNet(nn.Module):
         return self.decode(self.forward_flip_test(x) if flip_test else self(x))
 
     def loss(self, output: Output, targets: dict[str, torch.Tensor]) -> torch.Tensor:
-        """The head's own loss (KeypointMSELoss for heatmaps, KLDiscretLoss for SimCC)."""
-        if self.spec.head == "heatmap":
-            return self.head.loss_module(output, targets["heatmaps"], targets["weights"])
-        return self.head.loss_module(output, (targets["x_labels"], targets["y_labels"]), targets["weights"])
+        """The head's own loss (KeypointMSELoss for heatmaps, KLDiscretLoss for SimCC, smooth L1
+        for DeepPose, RLELoss for RLE)."""
+        return head_loss(self.spec.head, self.head.loss_module, output, targets)
 
     def encode(self, keypoints: np.ndarray, visible: np.ndarray) -> dict[str, np.ndarray]:
         """Training targets for one instance: keypoints (K,2) in input pixels, visible (K,) 0/1."""
-        enc = self.codec.encode(keypoints[None].astype(np.float32), visible[None].astype(np.float32))
-        weights = enc["keypoint_weights"][0].astype(np.float32)
-        if self.spec.head == "heatmap":
-            return {"heatmaps": enc["heatmaps"].astype(np.float32), "weights": weights}
-        return {"x_labels": enc["keypoint_x_labels"][0].astype(np.float32),
-                "y_labels": enc["keypoint_y_labels"][0].astype(np.float32), "weights": weights}
+        return encode_targets(self.spec.head, self.codec, keypoints, visible)
 
     @torch.no_grad()
     def decode(self, output: Output) -> tuple[np.ndarray, np.ndarray]:
         """Keypoints (N,K,2) in input-crop pixels and confidences (N,K)."""
+        if self.spec.head in REGRESSION_HEADS:
+            coords = output.float()
+            if self.spec.head == "rle":   # as RLEHead.predict: sigmas through a sigmoid, score = 1 - sigma
+                coords = torch.cat([coords[..., :2], coords[..., 2:].sigmoid()], dim=-1)
+            pts, scores = self.codec.decode(coords.cpu().numpy())
+            return pts.astype(np.float64), scores.astype(np.float64)
         if self.spec.head == "heatmap":
             heatmaps = output.float().cpu().numpy()
             pts, scores = zip(*(self.codec.decode(h) for h in heatmaps))

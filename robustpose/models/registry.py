@@ -2,7 +2,8 @@
 
 Each entry is a few lines over one general builder (``_topdown_config``): the embedded default
 uses small variants of the papers' architectures (SimpleBaseline = ResNet + deconvolution heatmap
-head; SimCC = ResNet + 1-D coordinate classification head) so they train on a CPU in minutes.
+head; SimCC = ResNet + 1-D coordinate classification head; DeepPose / RLE = ResNet + global
+pooling + a linear layer that regresses the coordinates) so they train on a CPU in minutes.
 """
 from __future__ import annotations
 
@@ -10,18 +11,20 @@ import fnmatch
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Callable
 
-HEADS = ("heatmap", "simcc")
+HEADS = ("heatmap", "simcc", "regression", "rle")
+# Heads whose output is the coordinates themselves (normalised by the input size).
+REGRESSION_HEADS = ("regression", "rle")
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     """Architecture hyper-parameters of a top-down model (everything a checkpoint needs to rebuild)."""
     name: str
-    head: str                                   # heatmap | simcc
+    head: str                                   # heatmap | simcc | regression (DeepPose) | rle
     depth: int = 18                             # ResNet depth: 18, 34, 50, 101, 152
     base_channels: int = 32                     # ResNet width (64 = the standard ResNet)
     input_size: tuple[int, int] = (128, 96)     # model input (height, width), pixels
-    deconv_channels: tuple[int, ...] = (128, 64, 64)  # one x2 deconv per entry (() = none)
+    deconv_channels: tuple[int, ...] = (128, 64, 64)  # one x2 deconv per entry (() = none; unused by regression)
     sigma: float = 2.0                          # Gaussian label sigma: heatmap px / SimCC bins
     simcc_split_ratio: float = 2.0              # simcc: bins per input pixel
     num_keypoints: int = 17
@@ -95,6 +98,22 @@ def simcc_r18() -> ModelSpec:
 
 
 @register_model
+def deeppose_r18() -> ModelSpec:
+    """DeepPose (Toshev & Szegedy 2014) on the half-width ResNet-18: global pooling and a linear
+    layer regress the 17 coordinates directly (smooth-L1 loss), the regression model Shah et al.
+    attack and PoseBench's direct-regression family."""
+    return ModelSpec(name="deeppose_r18", head="regression", depth=18, base_channels=32, deconv_channels=())
+
+
+@register_model
+def rle_r18() -> ModelSpec:
+    """RLE (Li et al. 2021) on the half-width ResNet-18: regression with a learned residual
+    log-likelihood (a normalising flow over the error); predicts a sigma per coordinate, which
+    gives the keypoint confidences that plain DeepPose lacks."""
+    return ModelSpec(name="rle_r18", head="rle", depth=18, base_channels=32, deconv_channels=())
+
+
+@register_model
 def simplebaseline_r50() -> ModelSpec:
     """SimpleBaseline ResNet-50 256x192: the papers' architecture (paper scale)."""
     return ModelSpec(name="simplebaseline_r50", head="heatmap", depth=50, base_channels=64,
@@ -108,6 +127,14 @@ def mmpose_config(spec: ModelSpec) -> dict[str, Any]:
                     stem_channels=spec.base_channels)
     expansion = 1 if spec.depth < 50 else 4
     feat_channels = spec.base_channels * 8 * expansion
+    if spec.head in REGRESSION_HEADS:
+        # mmpose's DeepPose / RLE configs: backbone -> GlobalAveragePooling -> linear head
+        loss = (dict(type="SmoothL1Loss", use_target_weight=True) if spec.head == "regression"
+                else dict(type="RLELoss", use_target_weight=True))
+        head = dict(type="RegressionHead" if spec.head == "regression" else "RLEHead",
+                    in_channels=feat_channels, num_joints=spec.num_keypoints, loss=loss)
+        return dict(type="TopdownPoseEstimator", backbone=backbone, neck=dict(type="GlobalAveragePooling"),
+                    head=head)
     if spec.head == "heatmap":
         n = len(spec.deconv_channels)
         head = dict(type="HeatmapHead", in_channels=feat_channels, out_channels=spec.num_keypoints,
@@ -132,6 +159,8 @@ def mmpose_config(spec: ModelSpec) -> dict[str, Any]:
 def codec_config(spec: ModelSpec) -> dict[str, Any]:
     """The mmpose codec that turns keypoints into training targets and outputs into keypoints."""
     h, w = spec.input_size
+    if spec.head in REGRESSION_HEADS:
+        return dict(type="RegressionLabel", input_size=(w, h))
     if spec.head == "heatmap":
         stride = 32 // (2 ** len(spec.deconv_channels))
         # unbiased=True: DARK sub-pixel decoding (Zhang et al. 2020); matters at low resolution.
@@ -142,4 +171,4 @@ def codec_config(spec: ModelSpec) -> dict[str, Any]:
 
 
 __all__ = ["ModelSpec", "register_model", "list_models", "model_spec", "mmpose_config",
-           "codec_config", "HEADS"]
+           "codec_config", "HEADS", "REGRESSION_HEADS"]

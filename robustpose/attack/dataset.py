@@ -1,0 +1,66 @@
+"""The people an attack stage works on: a validation subset, its crops, the target poses.
+
+I/O lives here (images are read from the prepared split); everything below it takes arrays.
+"""
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+
+import numpy as np
+
+from robustpose.attack import crafting as K
+from robustpose.attack.objective import PoseObjective
+from robustpose.attack.targets import TargetPoses, choose_targets, correct_radius
+from robustpose.data.coco_format import instances_by_image
+from robustpose.data.images import read_image
+from robustpose.data.keypoints import sigmas_for
+from robustpose.evaluate.scoring import Scorer
+
+
+def first_images(annotations: dict, max_images: int) -> dict:
+    """The annotations of the first ``max_images`` images by id (all when 0), every person of
+    each kept image included so that AP counts no unattacked person as missed."""
+    if max_images <= 0 or max_images >= len(annotations["images"]):
+        return annotations
+    keep = sorted(im["id"] for im in annotations["images"])[:max_images]
+    kept = set(keep)
+    out = copy.deepcopy(annotations)
+    out["images"] = [im for im in out["images"] if im["id"] in kept]
+    out["annotations"] = [a for a in out["annotations"] if a["image_id"] in kept]
+    return out
+
+
+def load_crops(data_dir: str | os.PathLike, annotations: dict, input_hw: tuple[int, int],
+               max_crops: int = 0) -> K.CropSet:
+    """The crop set of a prepared split (``<data_dir>/images/``), images in id order; at most
+    ``max_crops`` people (0 = all), taken image by image."""
+    by_image = instances_by_image(annotations)
+    images, instances, count = [], [], 0
+    for im in sorted(annotations["images"], key=lambda im: im["id"]):
+        people = by_image[im["id"]]
+        if not people:
+            continue
+        if max_crops and count + len(people) > max_crops:
+            people = people[:max_crops - count]
+        images.append(read_image(Path(data_dir) / "images" / im["file_name"]))
+        instances.append(people)
+        count += len(people)
+        if max_crops and count >= max_crops:
+            break
+    return K.crop_set(images, instances, input_hw)
+
+
+def targets_for(objective: PoseObjective, crops: K.CropSet, annotations: dict, scorer: Scorer,
+                seed: int, dataset: str, batch_size: int, flip_test: bool) -> TargetPoses:
+    """Target poses of every crop against the model's clean predictions (``targets`` module)."""
+    pts, _ = K.predict(objective, crops.grey(), batch_size, flip_test)
+    by_id = {int(a["id"]): a for a in annotations["annotations"]}
+    sigmas = None if scorer.primary == "PCKh" else sigmas_for(dataset)
+    radii = np.stack([correct_radius(by_id[int(a)], sigmas) for a in crops.ann_ids])
+    return choose_targets(crops.keypoints, crops.visible, crops.inverses, K.to_image(crops, pts), radii,
+                          crops.ann_ids, seed, dataset, objective.input_hw)
+
+
+__all__ = ["first_images", "load_crops", "targets_for"]
