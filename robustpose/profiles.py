@@ -43,10 +43,11 @@ APPROX_BYTES = {
 
 
 def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
-    """``base`` with ``overlay`` merged in: nested dicts merge, any other value replaces."""
+    """``base`` with ``overlay`` merged in: nested dicts merge, any other value replaces; an
+    empty dict replaces too (``runs: {}`` must clear the embedded runs, not keep them)."""
     out = copy.deepcopy(base)
     for key, value in overlay.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if isinstance(value, dict) and value and isinstance(out.get(key), dict):
             out[key] = deep_merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)

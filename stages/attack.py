@@ -26,7 +26,6 @@ def main(argv: list[str] | None = None) -> None:
     for flag in ("--model", "--dataset", "--checkpoint", "--data", "--universal-data", "--work", "--out"):
         parser.add_argument(flag, required=True)
     parser.add_argument("--label", help="name in the results (default --model), e.g. simplebaseline_r18+advmix-s0")
-    parser.add_argument("--examples", help="PNG of a few attacked crops with their predictions")
     args = parser.parse_args(argv)
     C.setup_logging()
     params = C.load_params()
@@ -74,11 +73,6 @@ def main(argv: list[str] | None = None) -> None:
                        "images": len(annotations["images"]), "boxes": "gt", "universal_data": args.universal_data,
                        "attack": grid.describe()}
     write_json_atomic(args.out, results)
-    if args.examples:
-        from robustpose.report.attack_figures import plot_examples, save_figure
-
-        save_figure(plot_examples(run, grid.transfer[0] if grid.transfer else "igsm-u-10@8",
-                                  f"{label} on {args.dataset}"), args.examples)
     logging.info("attack@%s-%s: %d conditions in %.1f s -> %s", label, args.dataset, len(grid.conditions),
                  time.time() - t0, args.out)
 

@@ -127,6 +127,7 @@ def repro(mirror, tmp_path_factory, monkeypatch_module):
         "datasets": [],
         "models": [],
         "advmix": {"models": []},
+        "attack": {"runs": {}, "datasets": []},
         **{ds: {"max_images": 2, "urls": {n: f"{base}/{ds}/{n}" for n in served[ds]},
                 "sha256": {n: sha(b) for n, b in served[ds].items()}} for ds in EVALUATE_ON},
         "corrupt": {"corruptions": CORRUPTIONS, "severities": [3], "workers": 1},

@@ -28,13 +28,22 @@ TINY = {
     "lift": {"train_subjects": 2, "test_subjects": 1, "cameras": 1, "frames": 60, "variants": ["baseline", "tagn_caconv"],
              "seeds": [0], "corruptions": ["occlusion"], "severities": [1, 5], "tcn_width": 16, "transformer_width": 16,
              "steps": 4, "batch_size": 8, "eval_stride": 4, "workers": 1},
+    "attack": {"runs": {
+        "simplebaseline_r18-synthetic": {"model": "simplebaseline_r18", "label": "simplebaseline_r18",
+                                         "checkpoint": "models/simplebaseline_r18.pt", "dataset": "synthetic"},
+        "simplebaseline_r18+advmix-s0-synthetic": {"model": "simplebaseline_r18", "label": "simplebaseline_r18+advmix-s0",
+                                                   "checkpoint": "models/advmix/simplebaseline_r18+advmix-s0.pt",
+                                                   "dataset": "synthetic"}},
+               "eps": [1, 8], "grid": {"fgsm-u": "all", "igsm-u-10": [8], "igsm-t-20": [8]},
+               "universal_eps": [16], "universal_steps": 2, "universal_max_crops": 16, "batch_size": 8, "threads": 1,
+               "max_images": 0},
 }
 
 
 def _merge(base: dict, override: dict) -> dict:
     out = dict(base)
     for k, v in override.items():
-        out[k] = _merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) and k != "model" else v
+        out[k] = _merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) and k not in ("model", "runs") else v
     return out
 
 
@@ -96,6 +105,12 @@ def test_dvc_repro_end_to_end_then_noop(repo):
     assert lift and (repo / "reports/lift/tables/lift_table.md").stat().st_size > 0
     manifest = json.loads((repo / "data/corrupted/synthetic/motion_blur/manifest.json").read_text())
     assert len(manifest) == 6 * 2
+    attacked = json.loads((repo / "results/attack/simplebaseline_r18+advmix-s0/synthetic.json").read_text())
+    assert set(attacked["attacks"]) >= {"fgsm-u", "igsm-u-10", "igsm-t-20", "universal-u", "igsm-u-10+flip"}
+    transfer = json.loads((repo / "results/attack_transfer/synthetic.json").read_text())
+    assert set(transfer["universal"]["simplebaseline_r18"]) == {"simplebaseline_r18", "simplebaseline_r18+advmix-s0"}
+    assert (repo / "reports/attack/figures/figure2_synthetic.png").stat().st_size > 0
+    assert (repo / "reports/attack/tables/universal_transfer_synthetic.md").stat().st_size > 0
 
     second = _run(["dvc", "repro"], repo)
     assert second.returncode == 0

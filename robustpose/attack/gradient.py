@@ -109,7 +109,7 @@ def universal(loss_fn: BatchLossFn, x: torch.Tensor, eps: float, steps: int, *, 
         x: the dataset, (M, C, H, W) of any dtype (kept as given; each batch becomes float32).
         steps: number of mini-batch updates.
     """
-    _check(x.float()[:1], eps, lower, upper)
+    _check(x[:1].float(), eps, lower, upper)
     if steps < 0 or batch_size < 1:
         raise ValueError(f"steps must be >= 0 and batch_size >= 1, got {steps}, {batch_size}")
     if generator is None:

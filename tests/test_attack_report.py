@@ -1,0 +1,205 @@
+"""Adversarial report: tables hold the paper's numbers, figures build, the stage writes its files."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from robustpose.data.keypoints import COCO_KEYPOINTS
+from robustpose.data.mpii import MPII_KEYPOINTS
+from robustpose.report.attack_figures import plot_examples, plot_figure2, plot_transfer
+from robustpose.report.attack_tables import (
+    attack_label,
+    cross_robustness_table,
+    defence_table,
+    grid_table,
+    headline_metrics,
+    image_transfer_table,
+    load_attack_results,
+    per_joint_table,
+    universal_transfer_table,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+FAMILIES = {"hm_a": "heatmap", "hm_b": "heatmap", "reg": "regression"}
+EPS = ("2", "8", "16")
+
+
+def _rec(relative: float, kp: dict | None = None, target: float | None = None, target_kp: dict | None = None) -> dict:
+    kp = kp or {n: 0.5 for n in COCO_KEYPOINTS}
+    rec = {"metric": {"AP": relative / 200.0}, "per_keypoint": kp, "relative": relative,
+           "relative_per_keypoint": {k: None if v is None else 100.0 * v for k, v in kp.items()}, "linf": 8.0}
+    if target is not None:
+        rec.update(target_metric={"AP": target}, target_per_keypoint=target_kp or kp)
+    return rec
+
+
+def _result(label: str, strength: float) -> dict:
+    """One model's attack JSON; ``strength`` scales how much each attack hurts."""
+    knees = {**{n: 0.5 for n in COCO_KEYPOINTS}, "left_knee": 0.2, "right_knee": 0.4}
+    attacks = {
+        "fgsm-u": {e: _rec(100 - strength * float(e)) for e in EPS},
+        "igsm-u-10": {e: _rec(100 - 2 * strength * float(e), kp=knees) for e in EPS},
+        "igsm-u-100": {"8": _rec(5.0)},
+        "igsm-t-20": {e: _rec(50.0, target=0.01 * strength * float(e), target_kp=knees) for e in EPS},
+        "universal-u": {"16": _rec(40.0)},
+        "universal-u+flip": {"16": _rec(45.0)},
+        "clean+smooth": {"0": _rec(95.0)},
+    }
+    return {"clean": _rec(100.0, target=0.0), "attacks": attacks,
+            "summary": {"clean_AP": 0.5, "igsm-u-10@8": 100 - 16 * strength},
+            "meta": {"model": label, "dataset": "synthetic", "metric": "AP", "family": FAMILIES[label]}}
+
+
+RESULTS = {"hm_a": _result("hm_a", 1.0), "hm_b": _result("hm_b", 2.0), "reg": _result("reg", 3.0)}
+UNIVERSAL = {"hm_a": {"hm_a": 10.0, "hm_b": 50.0, "reg": 80.0},
+             "hm_b": {"hm_a": 60.0, "hm_b": 12.0, "reg": 70.0},
+             "reg": {"hm_a": 30.0, "hm_b": 50.0, "reg": 3.0}}
+TRANSFER = {"meta": {"dataset": "synthetic", "metric": "AP", "image_specific": "igsm-u-10@8", "universal_eps": 16,
+                     "families": FAMILIES},
+            "universal": {t: {s: {"metric": {"AP": v / 200}, "relative": v} for s, v in row.items()}
+                          for t, row in UNIVERSAL.items()},
+            "image_specific": {t: {s: {"metric": {"AP": 0.1}, "relative": v + 1} for s, v in row.items()}
+                               for t, row in UNIVERSAL.items()}}
+
+
+def _by(df, **where):
+    sub = df
+    for col, value in where.items():
+        sub = sub[sub[col] == value]
+    assert len(sub) == 1, (where, sub)
+    return sub.iloc[0]
+
+
+def test_grid_table_units_and_order():
+    df = grid_table(RESULTS)
+    assert list(df.columns[4:]) == ["ε=0", "ε=2", "ε=8", "ε=16"]
+    row = _by(df, Model="hm_b", Attack="FGSM-U")
+    assert row["Value"] == "relative" and row["ε=8"] == pytest.approx(84.0) and math.isnan(row["ε=0"])
+    target = _by(df, Model="reg", Attack="IGSM-T-20")
+    assert target["Value"] == "target" and target["ε=8"] == pytest.approx(24.0)   # 0.24 x 100
+    assert list(df["Model"].drop_duplicates()) == ["hm_a", "hm_b", "reg"]         # heatmap family first
+    assert list(df[df["Model"] == "hm_a"]["Attack"])[:3] == ["FGSM-U", "IGSM-U-10", "IGSM-U-100"]
+    assert attack_label("universal-u+flip") == "Universal +flip"
+
+
+def test_vulner_is_mean_over_other_family_sources():
+    df = universal_transfer_table(TRANSFER)
+    assert list(df.columns) == ["Target", "hm_a", "hm_b", "reg", "Vulner."]
+    assert _by(df, Target="hm_a")["Vulner."] == pytest.approx(80.0)               # only reg differs
+    assert _by(df, Target="hm_b")["Vulner."] == pytest.approx(70.0)
+    assert _by(df, Target="reg")["Vulner."] == pytest.approx((30.0 + 50.0) / 2)
+    assert _by(df, Target="hm_b")["hm_a"] == 60.0
+    image = image_transfer_table(TRANSFER)
+    assert _by(image, Target="reg")["Vulner."] == pytest.approx((31.0 + 51.0) / 2)
+    lone = {"meta": {"families": {"a": "heatmap"}}, "universal": {"a": {"a": {"relative": 9.0}}}}
+    assert math.isnan(universal_transfer_table(lone)["Vulner."].iloc[0])
+
+
+def test_per_joint_left_right_average_and_average_row():
+    df = per_joint_table(RESULTS)
+    assert list(df.columns) == ["block", "Model", "Ankle", "Knee", "Hip", "Head", "Shoulder", "Elbow", "Wrist"]
+    blocks = list(df["block"].drop_duplicates())
+    assert len(blocks) == 2 and blocks[0].startswith("untargeted") and blocks[1].startswith("targeted")
+    targeted = df[df["block"] == blocks[1]]
+    assert list(targeted["Model"]) == ["hm_a", "hm_b", "reg", "Average"]
+    assert _by(targeted, Model="hm_a")["Knee"] == pytest.approx(30.0)             # (0.2 + 0.4) / 2 x 100
+    assert _by(df[df["block"] == blocks[0]], Model="reg")["Knee"] == pytest.approx(30.0)
+    assert _by(targeted, Model="Average")["Hip"] == pytest.approx(50.0)
+
+
+def test_per_joint_mpii_layout_and_nulls():
+    kp = {n: 0.5 for n in MPII_KEYPOINTS} | {"head_top": 0.9, "upper_neck": 0.2, "thorax": 0.6,
+                                              "left_ankle": None, "right_ankle": 0.4}
+    res = {"m": {"clean": {"per_keypoint": kp}, "meta": {"metric": "PCKh", "family": "heatmap"},
+                 "attacks": {"igsm-u-10": {"8": _rec(50.0, kp=kp)}}}}
+    df = per_joint_table(res)
+    assert list(df.columns) == ["block", "Model", "Ankle", "Knee", "Hip", "Neck", "Head", "Shoulder", "Elbow", "Wrist"]
+    row = _by(df, Model="m")
+    assert (row["Head"], row["Neck"], row["Ankle"]) == pytest.approx((90.0, 40.0, 40.0))
+    assert list(df["Model"]) == ["m", "Average"]                                  # no targeted block
+
+
+def test_cross_robustness_and_defences():
+    corruption = {"hm_a": {"clean": {"AP": 0.6}, "summary": {"mPC": 0.3, "rPC": 0.5}}}
+    df = cross_robustness_table(RESULTS, corruption)
+    a, reg = _by(df, Model="hm_a"), _by(df, Model="reg")
+    assert (a["AP* attack"], a["AP* corr."], a["mPC"], a["rPC"]) == pytest.approx((50.0, 60.0, 30.0, 50.0))
+    assert math.isnan(reg["mPC"]) and math.isnan(reg["rPC"])
+    assert reg["IGSM-U-10 ε=8"] == pytest.approx(52.0) and reg["IGSM-T-20 ε=8 (target)"] == pytest.approx(24.0)
+    assert reg["Universal ε=16"] == 40.0
+    d = _by(defence_table(RESULTS), Model="hm_b")
+    assert (d["Universal +flip"], d["Clean +smooth"]) == (45.0, 95.0) and math.isnan(d["IGSM-U-10 +flip"])
+    heads = headline_metrics({"synthetic": RESULTS}, {"synthetic": TRANSFER})
+    assert heads["synthetic"]["hm_a"]["vulner_universal"] == pytest.approx(80.0)
+    assert heads["synthetic"]["reg"]["igsm-u-10@8"] == pytest.approx(52.0)
+
+
+def test_figures_build_and_tolerate_missing_panels():
+    fig = plot_figure2(RESULTS)
+    assert isinstance(fig, Figure) and len(fig.axes) == 6
+    sparse = {"m": {"clean": _rec(100.0), "meta": {"metric": "AP", "family": "simcc"},
+                    "attacks": {"fgsm-u": {"8": _rec(60.0)}}}}
+    fig = plot_figure2(sparse)
+    assert len(fig.axes) == 6
+    assert any("not run" in t.get_text() for ax in fig.axes[1:] for t in ax.texts)
+    assert len(plot_transfer(TRANSFER).axes) >= 2
+    rng = np.random.default_rng(0)
+    clean = rng.integers(0, 256, (2, 16, 12, 3), dtype=np.uint8)
+    adv = np.clip(clean + rng.uniform(-8, 8, clean.shape), 0, 255)
+    kp = rng.uniform(0, 11, (2, 3, 2))
+    fig = plot_examples(clean, adv, kp, kp + 1, np.ones((2, 3)), [(0, 1), (1, 2)], "t")
+    assert isinstance(fig, Figure) and len(fig.axes) == 6
+
+
+def _stage():
+    spec = importlib.util.spec_from_file_location("stage_attack_report", ROOT / "stages" / "attack_report.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _write(path: Path, obj: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj))
+
+
+@pytest.mark.parametrize("with_transfer", [True, False])
+def test_stage_writes_outputs(tmp_path, with_transfer, capsys):
+    sparse = {label: {**r, "attacks": {k: v for k, v in r["attacks"].items() if k in ("fgsm-u", "igsm-u-10")}}
+              for label, r in RESULTS.items()}
+    for label, result in sparse.items():
+        _write(tmp_path / "attack" / label / "synthetic.json", result)
+    _write(tmp_path / "metrics" / "hm_a" / "synthetic.json", {"clean": {"AP": 0.6}, "summary": {"mPC": 0.3, "rPC": 0.5}})
+    if with_transfer:
+        _write(tmp_path / "transfer" / "synthetic.json", TRANSFER)
+    assert set(load_attack_results(tmp_path / "attack")["synthetic"]) == set(RESULTS)
+    out = tmp_path / "reports"
+    _stage().main(["--attack", str(tmp_path / "attack"), "--transfer", str(tmp_path / "transfer"),
+                   "--metrics", str(tmp_path / "metrics"), "--tables-dir", str(out / "tables"),
+                   "--figures-dir", str(out / "figures"), "--metrics-out", str(out / "metrics.json")])
+    tables = {"attacks", "per_joint", "cross_robustness", "defences"}
+    if with_transfer:
+        tables |= {"universal_transfer", "image_transfer"}
+    assert {p.name for p in (out / "tables").iterdir()} == {f"{t}_synthetic{e}" for t in tables
+                                                            for e in (".md", ".csv", ".tex")}
+    figures = {"figure2_synthetic.png"} | ({"transfer_synthetic.png"} if with_transfer else set())
+    assert {p.name for p in (out / "figures").iterdir()} == figures
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["synthetic"]) == set(RESULTS)
+    assert ("vulner_universal" in metrics["synthetic"]["reg"]) == with_transfer
+    assert "Vulner." in (out / "tables" / "universal_transfer_synthetic.md").read_text() if with_transfer else True
+    assert ("skipped" in capsys.readouterr().out) != with_transfer
+
+
+def test_stage_without_attack_results_errors(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        _stage().main(["--attack", str(tmp_path / "none"), "--transfer", str(tmp_path), "--metrics", str(tmp_path),
+                       "--tables-dir", str(tmp_path / "t"), "--figures-dir", str(tmp_path / "f"),
+                       "--metrics-out", str(tmp_path / "m.json")])
+    assert "no attack results" in capsys.readouterr().err
