@@ -42,13 +42,19 @@ APPROX_BYTES = {
 }
 
 
-def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+# Dicts that are run lists keyed by name: a profile's list replaces the embedded one whole (the
+# paper's attack runs must not keep attacking the synthetic models).
+REPLACED = frozenset({"attack.runs"})
+
+
+def deep_merge(base: dict[str, Any], overlay: dict[str, Any], _path: str = "") -> dict[str, Any]:
     """``base`` with ``overlay`` merged in: nested dicts merge, any other value replaces; an
-    empty dict replaces too (``runs: {}`` must clear the embedded runs, not keep them)."""
+    empty dict and the run lists of ``REPLACED`` replace too."""
     out = copy.deepcopy(base)
     for key, value in overlay.items():
-        if isinstance(value, dict) and value and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
+        path = f"{_path}{key}"
+        if isinstance(value, dict) and value and isinstance(out.get(key), dict) and path not in REPLACED:
+            out[key] = deep_merge(out[key], value, f"{path}.")
         else:
             out[key] = copy.deepcopy(value)
     return out
@@ -97,7 +103,31 @@ def expand_profile(params: dict[str, Any], profile: dict[str, Any], source_name:
         out["pretrained_evaluations"] = pairs
         datasets = list(out.get("datasets") or [])
         out["datasets"] = datasets + [d for d in evaluate_on if d not in datasets]
+    _check_attack_runs(out, valid, source_name)
     return out
+
+
+def _check_attack_runs(params: dict[str, Any], valid: set[str], source_name: str) -> None:
+    """An attack run on a published model needs its checkpoint fetched and its dataset prepared;
+    caught here, a typo costs a message instead of a failed ``dvc repro`` on a GPU machine."""
+    attack = params.get("attack") or {}
+    for key, run in (attack.get("runs") or {}).items():
+        model, dataset = run.get("model"), run.get("dataset")
+        if model not in valid:
+            continue   # an embedded (trained) model: the train@ stage makes its checkpoint
+        where = f"{source_name}: attack.runs.{key}"
+        if model not in params.get("pretrained", []):
+            raise ValueError(f"{where}: {model} is not fetched (add it to evaluate_on)")
+        if run.get("checkpoint") != f"models/{model}.pth":
+            raise ValueError(f"{where}: checkpoint must be models/{model}.pth (what fetch@{model} writes)")
+        if dataset not in params.get("datasets", []):
+            raise ValueError(f"{where}: dataset {dataset!r} is not prepared (not in datasets)")
+        if model_layout(model) != layout_for(dataset):
+            raise ValueError(f"{where}: {model} predicts {model_layout(model)} keypoints, {dataset} has "
+                             f"{layout_for(dataset)}")
+    missing = [d for d in attack.get("datasets") or [] if d not in params.get("datasets", [])]
+    if missing:
+        raise ValueError(f"{source_name}: attack.datasets: {missing[0]!r} is not prepared (not in datasets)")
 
 
 def _size(n: float | None) -> str:
@@ -162,7 +192,33 @@ def plan(params: dict[str, Any], crops_per_second: float = 400.0) -> list[str]:
             lines.append(f"  {key}: ~{images * conditions:,} images scored")
         lines.append(f"  about {seconds / 3600:.1f} GPU-hours at {crops_per_second:.0f} crops/s "
                      f"(a rough guide: heavy models run slower, torchrun shards it across GPUs)")
+    lines.extend(_attack_plan(params, crops_per_second))
     return lines
 
 
-__all__ = ["DATASET_SCALE", "deep_merge", "expand_profile", "model_layout", "plan"]
+def _attack_plan(params: dict[str, Any], crops_per_second: float) -> list[str]:
+    """GPU time of the attack@ stages: crops x gradient passes, one pass ~ 3 forwards."""
+    from robustpose.attack.grid import AttackGrid
+
+    attack = params.get("attack") or {}
+    runs = attack.get("runs") or {}
+    if not runs:
+        return []
+    grid = AttackGrid.from_section(attack)
+    per_crop, universal = grid.gradient_passes()
+    lines = [f"adversarial attacks (attack@): {len(runs)} runs x {len(grid.conditions)} conditions, "
+             f"{per_crop} gradient passes a crop + {universal:,} crop passes for the universal perturbations:"]
+    seconds = 0.0
+    for key, run in runs.items():
+        scale = DATASET_SCALE.get(run["dataset"])
+        images = scale.val_images if scale else 0
+        if attack.get("max_images"):
+            images = min(images, int(attack["max_images"]))
+        passes = images * 1.1 * per_crop + universal   # MPII: ~1.1 people an image
+        seconds += passes * 3 / crops_per_second
+        lines.append(f"  {key}: ~{images} images, ~{passes / 1e6:.1f} M crop gradient passes")
+    lines.append(f"  about {seconds / 3600:.1f} GPU-hours at {crops_per_second:.0f} crops/s")
+    return lines
+
+
+__all__ = ["DATASET_SCALE", "REPLACED", "deep_merge", "expand_profile", "model_layout", "plan"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from pathlib import Path
 
 import _common as C
 import torch
@@ -47,6 +48,12 @@ def main(argv: list[str] | None = None) -> None:
     universals = {}
     if grid.universal_eps:
         uni_ann = load_annotations(f"{args.universal_data}/annotations.json")
+        if Path(args.universal_data).resolve() == Path(args.data).resolve():
+            uni_ann = A.other_images(uni_ann, annotations)   # paper scale: no train split, fit on the rest
+            if not uni_ann["annotations"]:
+                raise C.ParamsError(f"{args.universal_data}: no validation image is left for the universal "
+                                    f"perturbation after the {len(annotations['images'])} attacked ones; "
+                                    "lower attack.max_images or set attack.universal_eps: []")
         uni = A.load_crops(args.universal_data, uni_ann, objective.input_hw, max_crops=grid.universal_max_crops)
         for eps in grid.universal_eps:
             t1 = time.time()
@@ -54,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
             logging.info("universal perturbation, eps %g, over %d crops of %s: %.1f s", eps, len(uni),
                          args.universal_data, time.time() - t1)
     targets = A.targets_for(objective, crops, annotations, scorer, settings.seed, args.dataset,
-                            settings.batch_size, settings.flip_test)
+                            settings.batch_size, settings.flip_test) if grid.targeted else None
     run = A.AttackRun(objective, crops, annotations, scorer, targets, settings, args.work, digest,
                       universals=universals, save_adversarial=grid.transfer,
                       reuse=A.reused_adversarials(grid.conditions))

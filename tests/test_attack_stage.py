@@ -31,7 +31,7 @@ GRID = {
     "eps": [0, 1, 8],
     "grid": {"fgsm-u": "all", "igsm-u-10": [1, 8], "igsm-t-20": [8]},
     "alpha_untargeted": 0.4, "alpha_targeted": 0.125,
-    "universal_eps": [16], "universal_steps": 3, "universal_step": 0.5, "universal_batch": 4,
+    "universal_eps": [16], "universal_split": "train", "universal_steps": 3, "universal_step": 0.5, "universal_batch": 4,
     "universal_max_crops": 0, "defended": ["igsm-u-10@8", "universal-u@16"], "smoothing_sigma": 1.0,
     "transfer": ["igsm-u-10@8"], "transfer_universal_eps": 16, "max_images": 0, "batch_size": 3,
     "flip_test": False, "threads": 1, "device": "cpu",
@@ -75,11 +75,12 @@ def _params(root: Path, **attack) -> None:
     (root / "params.yaml").write_text(yaml.safe_dump({"seed": 0, "attack": {**GRID, "runs": runs, **attack}}))
 
 
-def _attack(root: Path, label: str, model: str, work: str = "work", out: str | None = None) -> dict:
+def _attack(root: Path, label: str, model: str, work: str = "work", out: str | None = None,
+            universal: str = "data/train") -> dict:
     out = out or f"{work}/{label}.json"
     _stage("attack").main(["--model", model, "--label", label, "--dataset", "synthetic",
                            "--checkpoint", str(root / "models" / f"{label}.pt"), "--data", str(root / "data/val"),
-                           "--universal-data", str(root / "data/train"), "--work", str(root / work / label / "synthetic"),
+                           "--universal-data", str(root / universal), "--work", str(root / work / label / "synthetic"),
                            "--out", str(root / out)])
     return json.loads((root / out).read_text())
 
@@ -152,6 +153,25 @@ def test_transfer_diagonal_is_the_white_box_attack(world, monkeypatch):
     assert set(out["universal"]["sb"]) == {"sb", "dp"}
 
 
+def test_a_universal_fitted_on_val_never_sees_an_attacked_image(world, monkeypatch):
+    """Paper scale has no train split: the universal perturbation is fitted on the other val images."""
+    monkeypatch.chdir(world)
+    _params(world, max_images=1, grid={"fgsm-u": [8]}, defended=[], transfer=[])
+    stage = _stage("attack")
+    seen, real = [], stage.A.load_crops
+    monkeypatch.setattr(stage.A, "load_crops", lambda d, ann, *a, **k: seen.append(
+        sorted(im["id"] for im in ann["images"])) or real(d, ann, *a, **k))
+    stage.main(["--model", "simplebaseline_r18", "--label", "sb", "--dataset", "synthetic",
+                "--checkpoint", str(world / "models/sb.pt"), "--data", str(world / "data/val"),
+                "--universal-data", str(world / "data/val"), "--work", str(world / "univ/sb"),
+                "--out", str(world / "univ/sb.json")])
+    attacked, fitted = seen   # the stage loads the attacked crops first
+    assert len(attacked) == 1 and len(fitted) == 2 and not set(fitted) & set(attacked)
+    _params(world, max_images=0, grid={"fgsm-u": [8]}, defended=[], transfer=[])
+    with pytest.raises(SystemExit, match="no validation image is left"):
+        _attack(world, "sb", "simplebaseline_r18", work="univ0", universal="data/val")
+
+
 @pytest.mark.parametrize("change, message", [
     ({"grid": {"fgsm-x": "all"}}, "unknown attack 'fgsm-x'"),
     ({"eps": [-1, 2]}, "eps must be >= 0"),
@@ -159,6 +179,7 @@ def test_transfer_diagonal_is_the_white_box_attack(world, monkeypatch):
     ({"defended": ["igsm-u-10@3"], "grid": {"igsm-u-10": [8]}}, None),   # defended need not be in the grid
     ({"transfer": ["igsm-u-10@3"]}, "not a condition of the grid"),
     ({"speed": 3}, "unknown key"),
+    ({"universal_split": "test"}, "train or val"),
 ])
 def test_bad_params_stop_with_one_line(world, monkeypatch, tmp_path, change, message):
     monkeypatch.chdir(tmp_path)

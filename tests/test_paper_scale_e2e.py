@@ -127,7 +127,15 @@ def repro(mirror, tmp_path_factory, monkeypatch_module):
         "datasets": [],
         "models": [],
         "advmix": {"models": []},
-        "attack": {"runs": {}, "datasets": []},
+        # attack@ on the fitted regression model (clean AP 1): one image attacked, the universal
+        # perturbation fitted on the other val image (no train split at paper scale)
+        "attack": {"datasets": ["ochuman"],
+                   "runs": {f"{FITTED}-ochuman": {"model": FITTED, "label": FITTED, "dataset": "ochuman",
+                                                  "checkpoint": f"models/{FITTED}.pth"}},
+                   "eps": [0, 8], "grid": {"fgsm-u": "all", "igsm-u-10": [8]}, "universal_eps": [8],
+                   "universal_split": "val", "universal_steps": 2, "universal_max_crops": 0,
+                   "defended": ["igsm-u-10@8"], "transfer": ["igsm-u-10@8"], "transfer_universal_eps": 8,
+                   "max_images": 1, "batch_size": 8, "threads": 2},
         **{ds: {"max_images": 2, "urls": {n: f"{base}/{ds}/{n}" for n in served[ds]},
                 "sha256": {n: sha(b) for n, b in served[ds].items()}} for ds in EVALUATE_ON},
         "corrupt": {"corruptions": CORRUPTIONS, "severities": [3], "workers": 1},
@@ -192,6 +200,23 @@ def test_every_stage_ran_and_wrote_the_contract(repro):
     assert "PCKh" in table
     for ds in EVALUATE_ON:
         assert (repro / f"reports/tables/table1_{ds}.csv").exists()
+
+
+def test_the_attack_stages_ran_on_a_published_regression_model(repro):
+    res = json.loads((repro / "results/attack" / FITTED / "ochuman.json").read_text())
+    assert res["meta"]["family"] == "regression" and res["meta"]["images"] == 1
+    assert res["clean"]["metric"]["AP"] > 0.5   # the fitted head finds the person it was fitted on
+    assert res["attacks"]["fgsm-u"]["0"]["metric"] == res["clean"]["metric"]
+    for name, by_eps in res["attacks"].items():
+        for eps, rec in by_eps.items():
+            if not name.endswith("+smooth"):
+                assert rec["linf"] <= float(eps) + 1e-4, (name, eps)
+    assert res["attacks"]["igsm-u-10"]["8"]["metric"]["AP"] < res["clean"]["metric"]["AP"]
+    assert np.abs(np.load(repro / "results/attack" / FITTED / "ochuman/universal_eps8.npy")).max() <= 8
+    transfer = json.loads((repro / "results/attack_transfer/ochuman.json").read_text())
+    assert transfer["image_specific"][FITTED][FITTED]["relative"] == pytest.approx(
+        res["attacks"]["igsm-u-10"]["8"]["relative"])
+    assert (repro / "reports/attack/tables/attacks_ochuman.md").exists()
 
 
 @pytest.mark.parametrize("ds", ["coco", "ochuman", "ap10k"])

@@ -25,6 +25,35 @@ def test_deep_merge_merges_dicts_and_replaces_the_rest():
     base = {"a": {"x": 1, "y": [1, 2]}, "b": 2}
     assert deep_merge(base, {"a": {"y": [3]}, "c": 4}) == {"a": {"x": 1, "y": [3]}, "b": 2, "c": 4}
     assert base == {"a": {"x": 1, "y": [1, 2]}, "b": 2}
+    # an empty dict clears; a run list keyed by name is replaced whole, never merged
+    assert deep_merge({"attack": {"runs": {"a": 1}, "eps": [1]}}, {"attack": {"runs": {}}}) == \
+        {"attack": {"runs": {}, "eps": [1]}}
+    assert deep_merge({"attack": {"runs": {"a": 1}}}, {"attack": {"runs": {"b": 2}}}) == {"attack": {"runs": {"b": 2}}}
+
+
+def test_paper_profile_attacks_the_published_models_of_both_families():
+    params = expand_profile(PARAMS, PAPER, "configs/paper.yaml")
+    runs = params["attack"]["runs"]
+    assert not any(r["dataset"] == "synthetic" for r in runs.values())   # the embedded runs are gone
+    families = {pretrained_model(r["model"]).family for r in runs.values()}
+    assert {"topdown_heatmap", "topdown_regression"} <= families
+    assert {r["dataset"] for r in runs.values()} == set(params["attack"]["datasets"]) == {"mpii", "coco"}
+    assert params["attack"]["universal_split"] == "val"   # no train split is downloaded at paper scale
+    assert all(r["checkpoint"] == f"models/{r['model']}.pth" for r in runs.values())
+
+
+@pytest.mark.parametrize("run, message", [
+    ({"model": "hrnet_w48_384x288", "dataset": "coco"}, "is not fetched"),
+    ({"model": "hrnet_w32_256x192", "dataset": "coco", "checkpoint": "models/x.pth"}, "checkpoint must be"),
+    ({"model": "hrnet_w32_256x192", "dataset": "mpii"}, "predicts coco keypoints"),
+    ({"model": "mpii_res50_256x256", "dataset": "crowdpose"}, "is not prepared"),
+])
+def test_a_bad_attack_run_is_caught_before_dvc(run, message):
+    run = {"label": "x", "checkpoint": f"models/{run['model']}.pth", **run}
+    profile = {"set": {"attack": {"runs": {"bad": run}, "datasets": []}},
+               "evaluate_on": {"coco": ["hrnet_w32_256x192"], "mpii": ["mpii_res50_256x256"]}}
+    with pytest.raises(ValueError, match=f"p.yaml: attack.runs.bad: .*{message}"):
+        expand_profile(PARAMS, profile, "p.yaml")
 
 
 def test_paper_profile_lists_every_dataset_and_runnable_family():
@@ -65,6 +94,8 @@ def test_plan_counts_downloads_and_work():
     assert "NEEDS mmpretrain" in text                                     # ViTPose is listed, with what it needs
     n_pairs = len(expand_profile(PARAMS, PAPER)["pretrained_evaluations"])
     assert f"{n_pairs} model-dataset pairs x 91 conditions" in text
+    # fgsm-u/t x 8 eps + igsm-u-10 x 8 x 10 + igsm-t-20 x 8 x 20 + 100 + 100 iterations
+    assert "adversarial attacks (attack@): 7 runs x" in text and "456 gradient passes a crop" in text
 
 
 def test_apply_then_dvc_dry_run_lists_the_paper_stages(tmp_path):
@@ -84,6 +115,7 @@ def test_apply_then_dvc_dry_run_lists_the_paper_stages(tmp_path):
     assert "fetch@hrnet_w32_256x192" in names
     assert "evaluate_pretrained@mpii_hrnet_w32_256x256-mpii" in names
     assert "corrupt@coco-mask" in names and "prepare@ap10k" in names
+    assert {"attack@deeppose_res50_256x192-coco", "attack_transfer@mpii", "attack_report"} <= names
     assert not any(n.startswith(("train@", "evaluate@", "advmix@", "evaluate_advmix@", "prepare@synthetic"))
                    for n in names)
 

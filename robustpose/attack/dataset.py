@@ -32,6 +32,17 @@ def first_images(annotations: dict, max_images: int) -> dict:
     return out
 
 
+def other_images(annotations: dict, exclude: dict) -> dict:
+    """``annotations`` without the images of ``exclude``: where no train split is downloaded
+    (paper scale), a universal perturbation is fitted on the validation images that are not
+    attacked, so it is never scored on an image it was fitted to."""
+    dropped = {im["id"] for im in exclude["images"]}
+    out = copy.deepcopy(annotations)
+    out["images"] = [im for im in out["images"] if im["id"] not in dropped]
+    out["annotations"] = [a for a in out["annotations"] if a["image_id"] not in dropped]
+    return out
+
+
 def load_crops(data_dir: str | os.PathLike, annotations: dict, input_hw: tuple[int, int],
                max_crops: int = 0) -> K.CropSet:
     """The crop set of a prepared split (``<data_dir>/images/``), images in id order; at most
@@ -63,4 +74,4 @@ def targets_for(objective: PoseObjective, crops: K.CropSet, annotations: dict, s
                           crops.ann_ids, seed, dataset, objective.input_hw)
 
 
-__all__ = ["first_images", "load_crops", "targets_for"]
+__all__ = ["first_images", "load_crops", "other_images", "targets_for"]

@@ -20,8 +20,8 @@ HEADLINE = {"fgsm_u_eps8": "fgsm-u@8", "igsm_u_10_eps8": "igsm-u-10@8", "univers
 
 SCHEMA: dict[str, type | tuple[type, ...]] = {
     "datasets": list, "runs": dict, "eps": list, "grid": dict, "alpha_untargeted": (int, float),
-    "alpha_targeted": (int, float), "universal_eps": list, "universal_steps": int, "universal_step": float, "universal_batch": int,
-    "universal_max_crops": int, "defended": list, "smoothing_sigma": (int, float), "transfer": list,
+    "alpha_targeted": (int, float), "universal_eps": list, "universal_split": str, "universal_steps": int,
+    "universal_step": float, "universal_batch": int, "universal_max_crops": int, "defended": list, "smoothing_sigma": (int, float), "transfer": list,
     "transfer_universal_eps": (int, float), "max_images": int, "batch_size": int, "flip_test": bool,
     "threads": int, "device": str,
 }
@@ -61,6 +61,20 @@ class AttackGrid:
     def universal_max_crops(self) -> int:
         return int(self.section["universal_max_crops"])
 
+    @property
+    def targeted(self) -> bool:
+        """Whether a condition needs target poses (choosing them needs two labelled people)."""
+        return any(c.attack not in ("clean", UNIVERSAL) and AttackSpec.parse(c.attack).targeted
+                   for c in self.conditions)
+
+    def gradient_passes(self) -> tuple[int, int]:
+        """(gradient passes a crop over the grid, crop passes fitting the universal perturbations):
+        what the attack stages cost, for planning. Defended conditions reuse their adversarials."""
+        per_crop = sum(AttackSpec.parse(c.attack).steps for c in self.conditions
+                       if c.attack not in ("clean", UNIVERSAL) and not c.defence)
+        s = self.section
+        return per_crop, len(self.universal_eps) * int(s["universal_steps"]) * int(s["universal_batch"])
+
     def settings(self, seed: int, dataset: str) -> AttackSettings:
         s = self.section
         return AttackSettings(alpha_untargeted=float(s["alpha_untargeted"]), alpha_targeted=float(s["alpha_targeted"]),
@@ -83,6 +97,8 @@ class AttackGrid:
             values = eps if values == "all" else _eps_list(values, f"attack.grid.{name}")
             conditions.extend(Condition(name, e) for e in values)
         universal_eps = _eps_list(section["universal_eps"], "attack.universal_eps")
+        if section["universal_split"] not in ("train", "val"):
+            raise ValueError(f"attack.universal_split must be train or val, got {section['universal_split']!r}")
         conditions.extend(Condition(UNIVERSAL, e) for e in universal_eps)
         defended = [Condition.parse(k) for k in section["defended"]]
         for c in defended:
