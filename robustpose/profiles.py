@@ -67,6 +67,13 @@ def model_layout(model: str) -> str:
     return layout_for(pretrained_model(model).dataset)
 
 
+def _check_layout(where: str, model: str, dataset: str) -> None:
+    """A model scored on a dataset must predict that dataset's keypoints."""
+    if model_layout(model) != layout_for(dataset):
+        raise ValueError(f"{where}: {model} predicts {model_layout(model)} keypoints, {dataset} has "
+                         f"{layout_for(dataset)}")
+
+
 def expand_profile(params: dict[str, Any], profile: dict[str, Any], source_name: str = "profile") -> dict[str, Any]:
     """New params: ``params`` with ``profile`` applied (see the module docstring).
 
@@ -92,9 +99,7 @@ def expand_profile(params: dict[str, Any], profile: dict[str, Any], source_name:
         for model in models or []:
             if model not in valid:
                 raise ValueError(f"{source_name}: evaluate_on.{dataset}: unknown pretrained model {model!r}")
-            if model_layout(model) != layout_for(dataset):
-                raise ValueError(f"{source_name}: evaluate_on.{dataset}: {model} predicts "
-                                 f"{model_layout(model)} keypoints, {dataset} has {layout_for(dataset)}")
+            _check_layout(f"{source_name}: evaluate_on.{dataset}", model, dataset)
             if model not in pretrained:
                 pretrained.append(model)
             pairs[f"{model}-{dataset}"] = {"model": model, "dataset": dataset}
@@ -122,9 +127,7 @@ def _check_attack_runs(params: dict[str, Any], valid: set[str], source_name: str
             raise ValueError(f"{where}: checkpoint must be models/{model}.pth (what fetch@{model} writes)")
         if dataset not in params.get("datasets", []):
             raise ValueError(f"{where}: dataset {dataset!r} is not prepared (not in datasets)")
-        if model_layout(model) != layout_for(dataset):
-            raise ValueError(f"{where}: {model} predicts {model_layout(model)} keypoints, {dataset} has "
-                             f"{layout_for(dataset)}")
+        _check_layout(where, model, dataset)
     missing = [d for d in attack.get("datasets") or [] if d not in params.get("datasets", [])]
     if missing:
         raise ValueError(f"{source_name}: attack.datasets: {missing[0]!r} is not prepared (not in datasets)")

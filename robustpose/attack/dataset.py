@@ -19,17 +19,20 @@ from robustpose.data.keypoints import sigmas_for
 from robustpose.evaluate.scoring import Scorer
 
 
+def _with_images(annotations: dict, keep: set) -> dict:
+    """A copy of ``annotations`` holding only the images whose id is in ``keep`` and their people."""
+    out = copy.deepcopy(annotations)
+    out["images"] = [im for im in out["images"] if im["id"] in keep]
+    out["annotations"] = [a for a in out["annotations"] if a["image_id"] in keep]
+    return out
+
+
 def first_images(annotations: dict, max_images: int) -> dict:
     """The annotations of the first ``max_images`` images by id (all when 0), every person of
     each kept image included so that AP counts no unattacked person as missed."""
     if max_images <= 0 or max_images >= len(annotations["images"]):
         return annotations
-    keep = sorted(im["id"] for im in annotations["images"])[:max_images]
-    kept = set(keep)
-    out = copy.deepcopy(annotations)
-    out["images"] = [im for im in out["images"] if im["id"] in kept]
-    out["annotations"] = [a for a in out["annotations"] if a["image_id"] in kept]
-    return out
+    return _with_images(annotations, set(sorted(im["id"] for im in annotations["images"])[:max_images]))
 
 
 def other_images(annotations: dict, exclude: dict) -> dict:
@@ -37,10 +40,7 @@ def other_images(annotations: dict, exclude: dict) -> dict:
     (paper scale), a universal perturbation is fitted on the validation images that are not
     attacked, so it is never scored on an image it was fitted to."""
     dropped = {im["id"] for im in exclude["images"]}
-    out = copy.deepcopy(annotations)
-    out["images"] = [im for im in out["images"] if im["id"] not in dropped]
-    out["annotations"] = [a for a in out["annotations"] if a["image_id"] not in dropped]
-    return out
+    return _with_images(annotations, {im["id"] for im in annotations["images"]} - dropped)
 
 
 def load_crops(data_dir: str | os.PathLike, annotations: dict, input_hw: tuple[int, int],

@@ -21,9 +21,9 @@ HEADLINE = {"fgsm_u_eps8": "fgsm-u@8", "igsm_u_10_eps8": "igsm-u-10@8", "univers
 SCHEMA: dict[str, type | tuple[type, ...]] = {
     "datasets": list, "runs": dict, "eps": list, "grid": dict, "alpha_untargeted": (int, float),
     "alpha_targeted": (int, float), "universal_eps": list, "universal_split": str, "universal_steps": int,
-    "universal_step": float, "universal_batch": int, "universal_max_crops": int, "defended": list, "smoothing_sigma": (int, float), "transfer": list,
-    "transfer_universal_eps": (int, float), "max_images": int, "batch_size": int, "flip_test": bool,
-    "threads": int, "device": str,
+    "universal_step": float, "universal_batch": int, "universal_max_crops": int, "defended": list,
+    "smoothing_sigma": (int, float), "transfer": list, "transfer_universal_eps": (int, float), "max_images": int,
+    "batch_size": int, "flip_test": bool, "threads": int, "device": str,
 }
 
 
@@ -61,19 +61,23 @@ class AttackGrid:
     def universal_max_crops(self) -> int:
         return int(self.section["universal_max_crops"])
 
+    def _crafted(self) -> list[AttackSpec]:
+        """The gradient attack of every condition that crafts one (not clean, universal or defended:
+        a defended condition reuses its undefended adversarials)."""
+        return [AttackSpec.parse(c.attack) for c in self.conditions
+                if c.attack not in ("clean", UNIVERSAL) and not c.defence]
+
     @property
     def targeted(self) -> bool:
         """Whether a condition needs target poses (choosing them needs two labelled people)."""
-        return any(c.attack not in ("clean", UNIVERSAL) and AttackSpec.parse(c.attack).targeted
-                   for c in self.conditions)
+        return any(spec.targeted for spec in self._crafted())
 
     def gradient_passes(self) -> tuple[int, int]:
         """(gradient passes a crop over the grid, crop passes fitting the universal perturbations):
-        what the attack stages cost, for planning. Defended conditions reuse their adversarials."""
-        per_crop = sum(AttackSpec.parse(c.attack).steps for c in self.conditions
-                       if c.attack not in ("clean", UNIVERSAL) and not c.defence)
+        what the attack stages cost, for planning."""
         s = self.section
-        return per_crop, len(self.universal_eps) * int(s["universal_steps"]) * int(s["universal_batch"])
+        return (sum(spec.steps for spec in self._crafted()),
+                len(self.universal_eps) * int(s["universal_steps"]) * int(s["universal_batch"]))
 
     def settings(self, seed: int, dataset: str) -> AttackSettings:
         s = self.section
