@@ -42,9 +42,10 @@ APPROX_BYTES = {
 }
 
 
-# Dicts that are run lists keyed by name: a profile's list replaces the embedded one whole (the
-# paper's attack runs must not keep attacking the synthetic models).
-REPLACED = frozenset({"attack.runs"})
+# Dicts that are lists keyed by name: a profile's list replaces the embedded one whole (the
+# paper's attack runs must not keep attacking the synthetic models; an overlay's attack grid is
+# the grid it runs, not extra rows on top of the embedded targeted ones).
+REPLACED = frozenset({"attack.runs", "attack.grid"})
 
 
 def deep_merge(base: dict[str, Any], overlay: dict[str, Any], _path: str = "") -> dict[str, Any]:

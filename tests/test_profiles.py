@@ -29,6 +29,9 @@ def test_deep_merge_merges_dicts_and_replaces_the_rest():
     assert deep_merge({"attack": {"runs": {"a": 1}, "eps": [1]}}, {"attack": {"runs": {}}}) == \
         {"attack": {"runs": {}, "eps": [1]}}
     assert deep_merge({"attack": {"runs": {"a": 1}}}, {"attack": {"runs": {"b": 2}}}) == {"attack": {"runs": {"b": 2}}}
+    # so is an attack grid: an overlay of untargeted rows must not keep the embedded targeted ones
+    merged = deep_merge(PARAMS, {"attack": {"grid": {"fgsm-u": "all"}}})
+    assert merged["attack"]["grid"] == {"fgsm-u": "all"}
 
 
 def test_paper_profile_attacks_the_published_models_of_both_families():
