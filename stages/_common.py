@@ -149,6 +149,13 @@ def attack_grid(params: dict[str, Any]):
         raise ParamsError(f"params.yaml: {err}") from None
 
 
+def pinned_sha256(params: dict[str, Any], model: str) -> str | None:
+    """The checkpoint digest ``checkpoints.sha256`` pins for ``model`` (a mirror's or a locally fitted
+    file), else None: the loader then checks the registry's published prefix. Every stage that loads
+    a checkpoint asks here, so they agree on which file is genuine."""
+    return ((params.get("checkpoints") or {}).get("sha256") or {}).get(model)
+
+
 def torch_device(name: str):
     """``cpu`` | ``cuda`` | ``auto`` (CUDA when present) as a torch device."""
     import torch

@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     check_layout(args.model, args.dataset)
     annotations = A.first_images(load_annotations(f"{args.data}/annotations.json"), grid.max_images)
     scorer = scorer_for(args.dataset, annotations)
-    pinned = (params.get("checkpoints") or {}).get("sha256", {}).get(args.model)
+    pinned = C.pinned_sha256(params, args.model)
     objective = A.PoseObjective(load_topdown(args.model, args.checkpoint, sha256=pinned),
                                 device=C.torch_device(grid.device))
     settings = grid.settings(C.seed(params), args.dataset)

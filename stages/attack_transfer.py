@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> None:
         results = read_json(results_file)
         if results["meta"]["checkpoint_sha256"] != file_digest(run["checkpoint"]):
             raise ValueError(f"{results_file}: made with another checkpoint than {run['checkpoint']}; rerun attack@")
-        objective = A.PoseObjective(load_topdown(run["model"], run["checkpoint"]), device=device)
+        objective = A.PoseObjective(load_topdown(run["model"], run["checkpoint"],
+                                                             sha256=C.pinned_sha256(params, run["model"])), device=device)
         members.append(Member(label=label, family=objective.kind, objective=objective,
                               crops=A.load_crops(args.data, annotations, objective.input_hw),
                               clean=results["clean"]["metric"][scorer.primary],

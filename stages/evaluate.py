@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     annotation_file = f"{args.data}/annotations.json"
     annotations = load_annotations(annotation_file)
     check_layout(args.model, args.dataset)   # e.g. an AP-10K model on COCO: one-line error
-    pinned = (params.get("checkpoints") or {}).get("sha256", {}).get(args.model)   # a mirror's file (fetch@)
+    pinned = C.pinned_sha256(params, args.model)   # a mirror's file (fetch@)
     estimator = load_estimator(args.model, args.checkpoint, batch_size=sec["batch_size"], flip_test=sec["flip_test"],
                                sha256=pinned)
     scorer = scorer_for(args.dataset, annotations)
