@@ -6,6 +6,7 @@ passes plain values to the library.
 """
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 from pathlib import Path
@@ -37,6 +38,20 @@ def run(main: Callable[[], None]) -> None:
         # ImportError: a model that needs an optional package (the message says which)
         message = err.args[0] if err.args else repr(err)
         sys.exit(f"error: {message}")
+
+
+LABEL_HELP = "name in the results (default --model), e.g. simplebaseline_r18+advmix-s0"
+
+
+def stage_parser(description: str, required: tuple[str, ...], *, label: bool = False) -> argparse.ArgumentParser:
+    """The argument parser of a stage: every flag in ``required`` is a required string (dvc.yaml
+    passes them all), plus ``--label`` for stages that run a fine-tuned copy under its own name."""
+    parser = argparse.ArgumentParser(description=description)
+    for flag in required:
+        parser.add_argument(flag, required=True)
+    if label:
+        parser.add_argument("--label", help=LABEL_HELP)
+    return parser
 
 
 def setup_logging() -> None:

@@ -10,7 +10,6 @@ mixing nor distillation, the control that separates AdvMix from "more training".
 """
 from __future__ import annotations
 
-import argparse
 import io
 import logging
 import time
@@ -35,9 +34,8 @@ MIX_KEYS = ("k", "alpha", "kd_input", "generator_lr", "generator_width", "noise_
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="robust fine-tuning (AdvMix and baselines)")
-    for flag in ("--model", "--strategy", "--teacher", "--data", "--out", "--live"):
-        parser.add_argument(flag, required=True)
+    parser = C.stage_parser("robust fine-tuning (AdvMix and baselines)",
+                            ("--model", "--strategy", "--teacher", "--data", "--out", "--live"))
     parser.add_argument("--seed", type=int, required=True, help="fine-tuning seed (one of advmix.seeds)")
     args = parser.parse_args(argv)
     C.setup_logging()

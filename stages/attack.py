@@ -7,7 +7,6 @@ Usage: python stages/attack.py --model simplebaseline_r18 --label simplebaseline
 """
 from __future__ import annotations
 
-import argparse
 import logging
 import time
 from pathlib import Path
@@ -23,10 +22,9 @@ from robustpose.models.mmpose_inference import check_layout, describe_model, loa
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="attack one model on one dataset")
-    for flag in ("--model", "--dataset", "--checkpoint", "--data", "--universal-data", "--work", "--out"):
-        parser.add_argument(flag, required=True)
-    parser.add_argument("--label", help="name in the results (default --model), e.g. simplebaseline_r18+advmix-s0")
+    parser = C.stage_parser("attack one model on one dataset",
+                            ("--model", "--dataset", "--checkpoint", "--data", "--universal-data", "--work", "--out"),
+                            label=True)
     args = parser.parse_args(argv)
     C.setup_logging()
     params = C.load_params()

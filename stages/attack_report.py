@@ -15,6 +15,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")  # headless: never try a GUI backend
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from robustpose._io import read_json, write_json_atomic  # noqa: E402
+from robustpose.report.attack_findings import findings_table  # noqa: E402
 from robustpose.report.attack_figures import plot_figure2, plot_transfer, save_figure  # noqa: E402
 from robustpose.report.attack_tables import (  # noqa: E402
     cross_robustness_table,
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             print(f"no {transfer_path}: skipped universal_transfer_{dataset}, image_transfer_{dataset}, "
                   f"transfer_{dataset}.png")
+        tables["findings"] = findings_table(results, transfers.get(dataset))
         for name, table in tables.items():
             paths = write_table(table, args.tables_dir / f"{name}_{dataset}")
             print(f"wrote {', '.join(str(p) for p in paths)}")

@@ -5,7 +5,6 @@ Usage: python stages/attack_transfer.py --dataset synthetic --data data/prepared
 """
 from __future__ import annotations
 
-import argparse
 import logging
 import time
 from pathlib import Path
@@ -22,9 +21,8 @@ from robustpose.models.mmpose_inference import load_topdown
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="transfer of adversarial perturbations between models")
-    for flag in ("--dataset", "--data", "--attack", "--out"):
-        parser.add_argument(flag, required=True)
+    parser = C.stage_parser("transfer of adversarial perturbations between models",
+                            ("--dataset", "--data", "--attack", "--out"))
     args = parser.parse_args(argv)
     C.setup_logging()
     params = C.load_params()

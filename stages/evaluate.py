@@ -6,7 +6,6 @@ Usage: python stages/evaluate.py --model simcc_r18 --dataset synthetic --checkpo
 """
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import time
@@ -26,10 +25,9 @@ SCHEMA = {"boxes": str, "batch_size": int, "flip_test": bool}
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="evaluate one model on one dataset")
-    for flag in ("--model", "--dataset", "--checkpoint", "--data", "--corrupted", "--predictions", "--out"):
-        parser.add_argument(flag, required=True)
-    parser.add_argument("--label", help="name in the results (default --model), e.g. simplebaseline_r18+advmix-s0")
+    parser = C.stage_parser("evaluate one model on one dataset",
+                            ("--model", "--dataset", "--checkpoint", "--data", "--corrupted", "--predictions", "--out"),
+                            label=True)
     args = parser.parse_args(argv)
     C.setup_logging()
     params = C.load_params()

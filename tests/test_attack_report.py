@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from robustpose.data.keypoints import COCO_KEYPOINTS
 from robustpose.data.mpii import MPII_KEYPOINTS
+from robustpose.report.attack_findings import findings_table
 from robustpose.report.attack_figures import plot_examples, plot_figure2, plot_transfer
 from robustpose.report.attack_tables import (
     attack_label,
@@ -157,6 +158,40 @@ def test_figures_build_and_tolerate_missing_panels():
     assert isinstance(fig, Figure) and len(fig.axes) == 6
 
 
+def _verdicts(df) -> list[str]:
+    return list(df["Holds"])
+
+
+def test_findings_verdicts_follow_the_documented_criteria():
+    df = findings_table(RESULTS, TRANSFER)
+    # 1: FGSM-U@8 leaves 92/84/76 (weak) but IGSM-U-100@8 leaves 5.0, not below 5 -> partly
+    # 2: mean IGSM-U-10 over eps 2, 8: hm_a 90, hm_b 80, reg 70 -> yes
+    # 4: targeted hit 8/16/24 < untargeted drop 16/32/48 -> yes
+    # 5a: universal@16 40 vs IGSM-U-10@16 68/36/4: reg is 36 points weaker -> partly
+    # 5b: hm_a: hm_b's perturbation 50 < reg's 80; hm_b: 60 < 70 -> yes (reg has no sibling)
+    # 5c/5d: no +flip of IGSM or +smooth rows -> not run; 6: knees 30 < head 50 -> yes
+    assert _verdicts(df) == ["partly", "yes", "yes", "partly", "yes", "not run", "not run", "yes", "yes", "yes"]
+    assert "IGSM-U-100: hm_a 5.0" in df["Measured"][0]
+    assert "lowest: Knee" in df["Measured"][7]
+
+
+def test_findings_can_fail():
+    flipped = {}
+    for label, r in RESULTS.items():
+        attacks = dict(r["attacks"])
+        attacks["igsm-u-100"] = {"8": _rec(2.0)}
+        attacks["igsm-u-10+flip"] = {"8": _rec(90.0)}     # gives back 6 / 22 / 38 points
+        attacks["igsm-u-10"] = {**attacks["igsm-u-10"], "16": _rec(99.0)}   # rises with eps
+        flipped[label] = {**r, "attacks": attacks}
+    flipped["reg"]["attacks"]["fgsm-u"] = {e: _rec(1.0) for e in EPS}     # FGSM stronger than IGSM
+    df = findings_table(flipped)
+    holds = _verdicts(df)
+    assert holds[0] == "partly"          # iterative below 5 everywhere, but reg's FGSM is not weak
+    assert holds[4] == "not run"         # no transfer file
+    assert holds[5] == "partly"          # only reg's flip gives back >= 30 points (38; hm_a 6, hm_b 22)
+    assert holds[8] == "no" and holds[9] == "no"   # IGSM-U-10@16 at 99 is above every FGSM-U@16 and above @8
+
+
 def _stage():
     spec = importlib.util.spec_from_file_location("stage_attack_report", ROOT / "stages" / "attack_report.py")
     module = importlib.util.module_from_spec(spec)
@@ -183,7 +218,7 @@ def test_stage_writes_outputs(tmp_path, with_transfer, capsys):
     _stage().main(["--attack", str(tmp_path / "attack"), "--transfer", str(tmp_path / "transfer"),
                    "--metrics", str(tmp_path / "metrics"), "--tables-dir", str(out / "tables"),
                    "--figures-dir", str(out / "figures"), "--metrics-out", str(out / "metrics.json")])
-    tables = {"attacks", "per_joint", "cross_robustness", "defences"}
+    tables = {"attacks", "per_joint", "cross_robustness", "defences", "findings"}
     if with_transfer:
         tables |= {"universal_transfer", "image_transfer"}
     assert {p.name for p in (out / "tables").iterdir()} == {f"{t}_synthetic{e}" for t in tables

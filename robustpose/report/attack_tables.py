@@ -129,7 +129,8 @@ def attack_value(result: dict, attack: str, eps: str | float, metric: str) -> fl
     return _num(rec.get("relative"))
 
 
-def _model_order(results: Results) -> list[str]:
+def model_order(results: Results) -> list[str]:
+    """Labels heatmap-like first, direct regression last (the paper's column order), then by name."""
     def key(label: str) -> tuple:
         fam = family_of(results[label])
         return (_FAMILY_ORDER.index(fam) if fam in _FAMILY_ORDER else len(_FAMILY_ORDER), label)
@@ -149,7 +150,7 @@ def grid_table(results: Results) -> pd.DataFrame:
     eps_all = sorted({float(e) for r in results.values() for by in r.get("attacks", {}).values() for e in by})
     metric = metric_of(results)
     rows = []
-    for label in _model_order(results):
+    for label in model_order(results):
         res = results[label]
         for attack in sorted(res.get("attacks", {}), key=_attack_sort_key):
             row = {"Model": label, "Family": family_of(res), "Attack": attack_label(attack),
@@ -231,7 +232,7 @@ def per_joint_table(results: Results, untargeted: str = "igsm-u-10", targeted: s
     rows = []
     for block, attack, field, scale in blocks:
         block_rows = []
-        for label in _model_order(results):
+        for label in model_order(results):
             rec = _record(results[label], attack, eps)
             if rec is None or field not in rec:
                 continue
@@ -257,7 +258,7 @@ def cross_robustness_table(attack_results: Results, corruption_metrics: Mapping[
                   (f"Universal {eps_label(universal_eps)}", "universal-u", universal_eps),
                   (f"IGSM-T-20 {eps_label(eps)} (target)", "igsm-t-20", eps))
     rows = []
-    for label in _model_order(attack_results):
+    for label in model_order(attack_results):
         res = attack_results[label]
         cor = corruption_metrics.get(label) or {}
         summary = cor.get("summary", {})
@@ -284,7 +285,7 @@ def defence_table(results: Results, eps: str = "8", universal_eps: str = "16") -
     metric = metric_of(results)
     rows = [{"Model": label, "Family": family_of(results[label]),
              **{col: attack_value(results[label], attack, e, metric) for col, attack, e in conditions}}
-            for label in _model_order(results)]
+            for label in model_order(results)]
     return pd.DataFrame(rows, columns=["Model", "Family", *(c for c, _, _ in conditions)])
 
 
@@ -317,5 +318,5 @@ def headline_metrics(attack_results: Mapping[str, Results],
 
 __all__ = ["JOINT_ORDER", "attack_label", "attack_value", "cross_robustness_table", "defence_table",
            "eps_label", "family_of", "grid_table", "headline_metrics", "image_transfer_table", "is_targeted",
-           "load_attack_results", "load_corruption_metrics", "metric_of", "per_joint_table",
+           "load_attack_results", "load_corruption_metrics", "metric_of", "model_order", "per_joint_table",
            "transfer_table", "universal_transfer_table"]
