@@ -1,8 +1,9 @@
 """Adversarial attack throughput against clean inference of the same model, as ratios in one run.
 
 For each embedded model family it times, on the same random grey-level crops and the same
-number of threads: a clean forward pass (the reference), one attack step (the model's own pose
-loss, forward + backward to the input, sign, projection), and a whole IGSM-U-10 attack. The
+number of threads: a clean forward pass (the reference: evaluation's network), one attack step
+(the model's own pose loss, forward + backward to the input through the BatchNorm-folded copy
+the attacks use, sign, projection), and a whole IGSM-U-10 attack. The
 ratio *step cost in forwards* is what the attack stage's run time scales with; the target is
 at most 3 forwards per step (a backward to the input costs about two forwards, and weight
 gradients are switched off). Ratios, not seconds, compare across machines.
@@ -24,7 +25,7 @@ import torch  # noqa: E402
 
 from robustpose.attack import PoseObjective, fgsm, iterative  # noqa: E402
 from robustpose.models import model_spec  # noqa: E402
-from robustpose.models.net import PoseNet  # noqa: E402
+from robustpose.models.net import PoseNet, normalise_grey  # noqa: E402
 
 
 def per_second(fn: Callable[[], object], items: int, repeats: int) -> float:
@@ -48,9 +49,9 @@ def measure(name: str, batch: int, repeats: int) -> dict[str, float]:
     visible = np.ones((batch, objective.num_keypoints), dtype=np.float32)
     loss_fn = objective.loss_fn(objective.targets(keypoints, visible))
 
-    def forward() -> None:
+    def forward() -> None:   # what evaluation runs: the unfused network on normalised crops
         with torch.no_grad():
-            objective.output(x)
+            objective.net(normalise_grey(x))
 
     return {
         "forward": per_second(forward, batch, repeats),

@@ -208,19 +208,20 @@ def _attack_plan(params: dict[str, Any], crops_per_second: float) -> list[str]:
     runs = attack.get("runs") or {}
     if not runs:
         return []
-    grid = AttackGrid.from_section(attack)
-    per_crop, universal = grid.gradient_passes()
-    lines = [f"adversarial attacks (attack@): {len(runs)} runs x {len(grid.conditions)} conditions, "
-             f"{per_crop} gradient passes a crop + {universal:,} crop passes for the universal perturbations:"]
+    lines = [f"adversarial attacks (attack@): {len(runs)} runs (gradient passes a crop + crop passes "
+             "fitting the universal perturbations):"]
     seconds = 0.0
     for key, run in runs.items():
+        grid = AttackGrid.from_section(attack, run.get("label", run.get("model")))
+        per_crop, universal = grid.gradient_passes()
         scale = DATASET_SCALE.get(run["dataset"])
         images = scale.val_images if scale else 0
         if attack.get("max_images"):
             images = min(images, int(attack["max_images"]))
         passes = images * 1.1 * per_crop + universal   # MPII: ~1.1 people an image
         seconds += passes * 3 / crops_per_second
-        lines.append(f"  {key}: ~{images} images, ~{passes / 1e6:.1f} M crop gradient passes")
+        lines.append(f"  {key}: {len(grid.conditions)} conditions, {per_crop} passes a crop + {universal:,}; "
+                     f"~{images} images, ~{passes / 1e6:.1f} M crop gradient passes")
     lines.append(f"  about {seconds / 3600:.1f} GPU-hours at {crops_per_second:.0f} crops/s")
     return lines
 

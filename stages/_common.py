@@ -152,14 +152,15 @@ def corrupt_section(params: dict[str, Any]) -> dict[str, Any]:
     return sec
 
 
-def attack_grid(params: dict[str, Any]):
-    """The ``attack`` section as a checked ``robustpose.attack.AttackGrid`` (one-line errors)."""
+def attack_grid(params: dict[str, Any], label: str | None = None):
+    """The ``attack`` section as a checked ``robustpose.attack.AttackGrid`` (one-line errors),
+    for the run of model ``label`` (None: every entry of the grid)."""
     from robustpose.attack.grid import SCHEMA, AttackGrid
 
     sec = section(params, "attack", SCHEMA)
     check_choice("attack.device", sec["device"], ["cpu", "cuda", "auto"])
     try:
-        return AttackGrid.from_section(sec)
+        return AttackGrid.from_section(sec, label)
     except ValueError as err:
         raise ParamsError(f"params.yaml: {err}") from None
 

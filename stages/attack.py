@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     C.setup_logging()
     params = C.load_params()
-    grid = C.attack_grid(params)
+    label = args.label or args.model
+    grid = C.attack_grid(params, label)
     torch.set_num_threads(grid.threads)
     check_layout(args.model, args.dataset)
     annotations = A.first_images(load_annotations(f"{args.data}/annotations.json"), grid.max_images)
@@ -38,7 +39,6 @@ def main(argv: list[str] | None = None) -> None:
                                 device=C.torch_device(grid.device))
     settings = grid.settings(C.seed(params), args.dataset)
     crops = A.load_crops(args.data, annotations, objective.input_hw)
-    label = args.label or args.model
     logging.info("attack %s (%s head) on %s: %d crops of %d images, %d conditions, on %s", label, objective.kind,
                  args.dataset, len(crops), len(annotations["images"]), len(grid.conditions), objective.device)
     t0 = time.time()

@@ -347,3 +347,23 @@ def test_sum_of_losses_keeps_samples_independent():
         alone = iterative(lambda v, i=i: (MODEL(v / 255.0) - TARGETS[i: i + 1]).pow(2).sum(1), x[i:i + 1], 4.0, 1.0, 3)
         torch.testing.assert_close(batch[i:i + 1], alone, atol=0, rtol=0)
 
+
+
+@pytest.mark.parametrize("targeted", [False, True])
+def test_a_continued_iterative_run_equals_one_from_scratch(targeted):
+    """IGSM-25 = IGSM-10 continued for 15 steps, bit for bit (how IGSM-100 reuses IGSM-10)."""
+    x = _images(5, n=6)
+    x0 = x.clone()
+    whole = iterative(_loss_fn, x, 8.0, 0.4, 25, targeted=targeted)
+    first = iterative(_loss_fn, x, 8.0, 0.4, 10, targeted=targeted)
+    assert torch.equal(iterative(_loss_fn, x, 8.0, 0.4, 15, targeted=targeted, start=first), whole)
+    assert torch.equal(x, x0)
+    assert not torch.equal(first, whole)
+
+
+def test_a_start_outside_the_ball_or_with_a_random_start_is_refused():
+    x = _images(6)
+    with pytest.raises(ValueError, match="within eps"):
+        iterative(_loss_fn, x, 1.0, 0.5, 3, start=x + 2.0)
+    with pytest.raises(ValueError, match="exclude each other"):
+        iterative(_loss_fn, x, 1.0, 0.5, 3, start=x, random_start=True, generator=torch.Generator())

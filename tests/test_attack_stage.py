@@ -180,6 +180,8 @@ def test_a_universal_fitted_on_val_never_sees_an_attacked_image(world, monkeypat
     ({"transfer": ["igsm-u-10@3"]}, "not a condition of the grid"),
     ({"speed": 3}, "unknown key"),
     ({"universal_split": "test"}, "train or val"),
+    ({"grid": {"igsm-u-100": {"eps": [8], "models": ["sb"]}}}, "only: [labels]"),
+    ({"grid": {"igsm-u-100": {"eps": [8], "only": "sb"}}}, "list of model labels"),
 ])
 def test_bad_params_stop_with_one_line(world, monkeypatch, tmp_path, change, message):
     monkeypatch.chdir(tmp_path)
@@ -199,3 +201,32 @@ def test_bad_params_stop_with_one_line(world, monkeypatch, tmp_path, change, mes
 def test_a_bottom_up_model_has_no_loss_to_attack():
     with pytest.raises(ValueError, match="bottom-up"):
         load_topdown("ae_hrnet_w32_512", "/nonexistent.pth")
+
+
+def test_a_longer_igsm_run_continues_the_shorter_one_and_scores_the_same(world, monkeypatch):
+    """IGSM-U-25@8 continued from IGSM-U-10@8 (one craft of 15 steps) = IGSM-U-25@8 from scratch;
+    ``only`` keeps the 25-step row to the sb run."""
+    monkeypatch.chdir(world)
+    common = dict(defended=[], transfer=[], universal_eps=[], eps=[8])
+    _params(world, grid={"igsm-u-25": [8]}, **common)
+    alone = _attack(world, "sb", "simplebaseline_r18", work="alone")["attacks"]["igsm-u-25"]["8"]
+    _params(world, grid={"igsm-u-10": [8], "igsm-u-25": {"eps": [8], "only": ["sb"]}}, **common)
+    real, steps = crafting.craft, []
+    monkeypatch.setattr(crafting, "craft", lambda obj, spec, *a, start=None, **k: steps.append(
+        (spec.name, 0 if start is None else start[0])) or real(obj, spec, *a, start=start, **k))
+    both = _attack(world, "sb", "simplebaseline_r18", work="both")["attacks"]
+    assert steps == [("igsm-u-10", 0), ("igsm-u-25", 10)]
+    assert both["igsm-u-25"]["8"] == alone
+    steps.clear()
+    other = _attack(world, "dp", "deeppose_r18", work="both")["attacks"]
+    assert set(other) == {"igsm-u-10"} and steps == [("igsm-u-10", 0)]
+
+
+def test_reused_adversarials_count_every_later_use():
+    from robustpose.attack.benchmark import Condition
+    from robustpose.attack.grid import reused_adversarials
+
+    conds = [Condition("igsm-u-10", 8), Condition("igsm-t-20", 8), Condition("igsm-u-100", 8),
+             Condition("igsm-t-100", 8), Condition("igsm-u-10", 8, "flip"), Condition("igsm-u-10", 8, "smooth"),
+             Condition("igsm-u-100", 2), Condition("pgd-u-100", 8)]
+    assert reused_adversarials(conds) == {"igsm-u-10@8": 3, "igsm-t-20@8": 1}

@@ -97,8 +97,9 @@ def test_plan_counts_downloads_and_work():
     assert "NEEDS mmpretrain" in text                                     # ViTPose is listed, with what it needs
     n_pairs = len(expand_profile(PARAMS, PAPER)["pretrained_evaluations"])
     assert f"{n_pairs} model-dataset pairs x 91 conditions" in text
-    # fgsm-u/t x 8 eps + igsm-u-10 x 8 x 10 + igsm-t-20 x 8 x 20 + 100 + 100 iterations
-    assert "adversarial attacks (attack@): 7 runs x" in text and "456 gradient passes a crop" in text
+    # fgsm-u/t x 8 eps + igsm-u-10 x 8 x 10 + igsm-t-20 x 8 x 20 + 100 + 100 iterations, the two
+    # 100-iteration runs continuing IGSM-U-10 and IGSM-T-20 at eps 8 (10 + 20 passes saved)
+    assert "adversarial attacks (attack@): 7 runs" in text and "426 passes a crop" in text
 
 
 def test_apply_then_dvc_dry_run_lists_the_paper_stages(tmp_path):

@@ -19,7 +19,8 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+from collections import Counter
+from typing import Callable, Mapping
 
 import numpy as np
 import torch
@@ -169,7 +170,7 @@ class AttackRun:
     def __init__(self, objective: PoseObjective, crops: K.CropSet, annotations: dict, scorer: Scorer,
                  targets: TargetPoses | None, settings: AttackSettings, cache_dir: str | Path,
                  model_digest: str, universals: dict[float, torch.Tensor] | None = None,
-                 save_adversarial: tuple[str, ...] = (), reuse: set[str] | None = None) -> None:
+                 save_adversarial: tuple[str, ...] = (), reuse: Mapping[str, int] | None = None) -> None:
         self.objective, self.crops, self.scorer, self.settings = objective, crops, scorer, settings
         self.cache_dir = Path(cache_dir)
         self.universals = universals or {}
@@ -183,7 +184,9 @@ class AttackRun:
         self.base_key = _digest(model_digest, crops_digest(crops), asdict(settings),
                                 None if targets is None else targets.source)
         self.clean: dict | None = None
-        self.reuse = set(reuse or ())      # base keys whose attacked crops defended conditions share
+        # base key -> how many later conditions use its attacked crops (defences, IGSM continuations);
+        # each use counts down and the crops are freed after the last (paper scale: ~1 GB a condition)
+        self.reuse = Counter(reuse or {})
         self._memo: dict[str, torch.Tensor] = {}
 
     def _score(self, x: torch.Tensor, targeted: bool) -> dict:
@@ -200,10 +203,20 @@ class AttackRun:
         """The attacked crops of ``cond`` before any defence (kept in memory for ``reuse``)."""
         base = Condition(cond.attack, cond.eps).key
         if base in self._memo:
-            return self._memo[base]
+            return self._take(base)
         x_adv = self._attack(cond)
-        if base in self.reuse:
+        if cond.defence:
+            self.reuse[base] -= 1     # this use (a resumed stage read the base from its cache)
+        if self.reuse[base] > 0:
             self._memo[base] = x_adv
+        return x_adv
+
+    def _take(self, base: str) -> torch.Tensor:
+        """The kept crops of ``base``, freed after their last announced use."""
+        x_adv = self._memo[base]
+        self.reuse[base] -= 1
+        if self.reuse[base] <= 0:
+            del self._memo[base]
         return x_adv
 
     def _attack(self, cond: Condition) -> torch.Tensor:
@@ -219,7 +232,18 @@ class AttackRun:
             raise ValueError(f"condition {cond.key}: targeted attack without target poses")
         targets = self.pose_targets if spec.targeted else self.gt_targets
         return K.craft(self.objective, spec, self.x, cond.eps, self.settings.alpha(spec, cond.eps), targets,
-                       self.settings.batch_size, (self.settings.seed, self.settings.dataset, cond.key))
+                       self.settings.batch_size, (self.settings.seed, self.settings.dataset, cond.key),
+                       start=self._continuation(spec, cond.eps))
+
+    def _continuation(self, spec: K.AttackSpec, eps: float) -> tuple[int, torch.Tensor] | None:
+        """(steps done, crops) of a shorter IGSM run at ``eps`` kept in memory, to continue from.
+        Only a speed-up: without one (a resumed stage read it from its cache) the run starts
+        from scratch and ends at the same crops."""
+        here = [c.attack for c in map(Condition.parse, self._memo) if c.eps == eps and not c.defence]
+        source = K.continuation_source(spec, here)
+        if source is None:
+            return None
+        return source.steps, self._take(Condition(source.name, eps).key)
 
     def _defend(self, cond: Condition, x_adv: torch.Tensor) -> torch.Tensor:
         if cond.defence == "flip":

@@ -95,13 +95,19 @@ def _batch(targets: dict[str, torch.Tensor], s: int, e: int) -> dict[str, torch.
 
 
 def craft(objective: PoseObjective, spec: AttackSpec, x: torch.Tensor, eps: float, alpha: float,
-          targets: dict[str, torch.Tensor], batch_size: int, seed_parts: tuple = ()) -> torch.Tensor:
+          targets: dict[str, torch.Tensor], batch_size: int, seed_parts: tuple = (),
+          start: tuple[int, torch.Tensor] | None = None) -> torch.Tensor:
     """Adversarial crops (N,3,H,W) float32 on the CPU for grey crops ``x``.
 
     ``targets``: the codec targets of every crop (ground truth for untargeted attacks, target
     poses for targeted ones). PGD's start in batch ``b`` is drawn from a generator seeded by
     ``(*seed_parts, b)``, so a rerun (or a resumed run) draws the same start.
+    ``start = (done, x_done)``: an IGSM run continues from the result of ``done`` of its steps
+    (the same batches, so the result equals a run from scratch bit for bit).
     """
+    done, x_done = start if start is not None else (0, None)
+    if done and (spec.method != "igsm" or not 0 < done <= spec.steps):
+        raise ValueError(f"{spec.name}: only IGSM continues an earlier run, from fewer steps (got {done})")
     out = []
     for b, s in enumerate(range(0, len(x), batch_size)):
         xb = x[s:s + batch_size].to(objective.device)
@@ -112,10 +118,29 @@ def craft(objective: PoseObjective, spec: AttackSpec, x: torch.Tensor, eps: floa
             gen = None
             if spec.method == "pgd":
                 gen = torch.Generator().manual_seed(derive_entropy(*seed_parts, b) % 2**63)
-            adv = iterative(loss_fn, xb, eps, alpha, spec.steps, targeted=spec.targeted,
-                            random_start=spec.method == "pgd", generator=gen)
+            adv = iterative(loss_fn, xb, eps, alpha, spec.steps - done, targeted=spec.targeted,
+                            random_start=spec.method == "pgd", generator=gen,
+                            start=None if x_done is None else x_done[s:s + batch_size])
         out.append(adv.cpu())
     return torch.cat(out)
+
+
+def continuation_source(spec: AttackSpec, earlier: Sequence[str]) -> AttackSpec | None:
+    """The longest IGSM run among ``earlier`` attack names that ``spec`` can continue from: the
+    same method and direction with fewer steps (IGSM-U-100 continues IGSM-U-10). None for FGSM,
+    PGD (its random start differs per run) and when there is none."""
+    if spec.method != "igsm":
+        return None
+    best = None
+    for name in earlier:
+        try:
+            other = AttackSpec.parse(name)
+        except ValueError:
+            continue
+        if (other.method == "igsm" and other.targeted == spec.targeted and other.steps < spec.steps
+                and (best is None or other.steps > best.steps)):
+            best = other
+    return best
 
 
 def predict(objective: PoseObjective, x: torch.Tensor, batch_size: int,
@@ -164,5 +189,5 @@ def gaussian_smooth(x: torch.Tensor, sigma: float) -> torch.Tensor:
     return F.conv2d(y, k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
 
 
-__all__ = ["AttackSpec", "CropSet", "METHODS", "craft", "crop_set", "flip_perturbation", "gaussian_smooth",
+__all__ = ["AttackSpec", "CropSet", "METHODS", "continuation_source", "craft", "crop_set", "flip_perturbation", "gaussian_smooth",
            "predict", "results", "to_image"]

