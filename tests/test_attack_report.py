@@ -175,6 +175,22 @@ def test_findings_verdicts_follow_the_documented_criteria():
     assert "lowest: Knee" in df["Measured"][7]
 
 
+def test_single_step_finding_falls_back_to_igsm10_where_100_iterations_did_not_run():
+    """The embedded default runs IGSM-U-100 on one model: the others are judged on IGSM-U-10."""
+    partial = {label: {**r, "attacks": {k: v for k, v in r["attacks"].items() if k != "igsm-u-100"}}
+               for label, r in RESULTS.items()}
+    partial["hm_a"]["attacks"]["igsm-u-100"] = {"8": _rec(1.0)}
+    row = findings_table(partial)["Measured"][0]
+    assert "IGSM-U-100: hm_a 1.0" in row and "hm_b" not in row.split("IGSM-U-100:")[1]
+    # hm_b's IGSM-U-10@8 leaves 68 (>= 5): iterative attacks do not win everywhere -> FGSM weak alone: partly
+    assert findings_table(partial)["Holds"][0] == "partly"
+    for r in partial.values():
+        r["attacks"]["igsm-u-10"] = {**r["attacks"]["igsm-u-10"], "8": _rec(3.0)}
+    assert findings_table(partial)["Holds"][0] == "yes"   # FGSM-U@8 92/84/76 >= 40 and every iterative < 5
+    partial["hm_b"]["attacks"]["igsm-u-10"]["8"] = _rec(7.0)
+    assert findings_table(partial)["Holds"][0] == "partly"
+
+
 def test_findings_can_fail():
     flipped = {}
     for label, r in RESULTS.items():

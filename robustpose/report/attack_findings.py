@@ -7,8 +7,9 @@ before the numbers were seen, so a reader can disagree with a threshold without 
 reverse-engineer it:
 
 1. *Single-step attacks are weak, iterative ones are not*: FGSM-U at eps 8 leaves at least
-   40 % (the paper: 43-75 %) and IGSM-U-100 at eps 8 less than 5 %. When iterative attacks win
-   but FGSM-U is strong too, the verdict is ``partly``.
+   40 % (the paper: 43-75 %) and IGSM-U-100 at eps 8 less than 5 % (IGSM-U-10 for a model not
+   attacked with 100 iterations). When iterative attacks win but FGSM-U is strong too, the
+   verdict is ``partly``.
 2. *Heatmap models are more robust than direct regression*: every regression model's mean
    IGSM-U-10 relative metric over eps 1-8 is below every other model's.
 3. *Targeted attacks are harder*: at eps 8 the targeted attack, with twice the iterations
@@ -79,15 +80,24 @@ def _eps_run(result: dict, attack: str) -> list[float]:
     return sorted(float(e) for e in result.get("attacks", {}).get(attack, {}))
 
 
+def _strongest_iterative(result: dict, metric: str) -> float:
+    """IGSM-U-100 at eps 8 where it ran, else IGSM-U-10 (a model attacked with fewer iterations:
+    if 10 already suffice, 100 would too)."""
+    value = attack_value(result, "igsm-u-100", "8", metric)
+    return attack_value(result, "igsm-u-10", "8", metric) if math.isnan(value) else value
+
+
 def _single_step(results: Results, metric: str) -> tuple[str, str]:
     fgsm = _per_model(results, lambda r: attack_value(r, "fgsm-u", "8", metric))
     igsm10 = _per_model(results, lambda r: attack_value(r, "igsm-u-10", "8", metric))
-    igsm100 = _per_model(results, lambda r: attack_value(r, "igsm-u-100", "8", metric))
-    if not _complete(fgsm, igsm100):
+    igsm100 = {k: v for k, v in _per_model(results, lambda r: attack_value(r, "igsm-u-100", "8", metric)).items()
+               if not math.isnan(v)}
+    strongest = _per_model(results, lambda r: _strongest_iterative(r, metric))
+    if not _complete(fgsm, strongest):
         return "", NOT_RUN
     text = (f"relative {metric} at eps 8. FGSM-U: {_listing(fgsm)}. IGSM-U-10: {_listing(igsm10)}. "
-            f"IGSM-U-100: {_listing(igsm100)}")
-    iterative_wins = all(v < 5.0 for v in igsm100.values())
+            f"IGSM-U-100: {_listing(igsm100) if igsm100 else 'not run'}")
+    iterative_wins = all(v < 5.0 for v in strongest.values())
     weak = [v >= 40.0 for v in fgsm.values()]
     return text, ("yes" if iterative_wins and all(weak) else "partly" if iterative_wins or any(weak) else "no")
 
