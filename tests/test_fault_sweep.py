@@ -253,16 +253,24 @@ def _run_and_kill(root: Path, name: str, args: list[str], ready, timeout: float 
         proc.wait()
 
 
+def _whole_and_killed(tmp_path: Path, prepared: bool = False) -> tuple[Path, Path]:
+    """Two tiny workspaces: one for the uninterrupted run, one for the killed and rerun one."""
+    roots = tmp_path / "whole", tmp_path / "killed"
+    for root in roots:
+        root.mkdir()
+        _tiny_params(root)
+        if prepared:
+            assert _stage(root, "prepare", "--dataset", "synthetic", "--out", "prep").returncode == 0
+    return roots
+
+
 def _tree(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @pytest.mark.slow
 def test_prepare_killed_midway_then_rerun_equals_an_uninterrupted_run(tmp_path):
-    whole, killed = tmp_path / "whole", tmp_path / "killed"
-    for root in (whole, killed):
-        root.mkdir()
-        _tiny_params(root)
+    whole, killed = _whole_and_killed(tmp_path)
     args = ["--dataset", "synthetic", "--out", "prep"]
     assert _stage(whole, "prepare", *args).returncode == 0
     images = killed / "prep" / "train" / "images"
@@ -275,11 +283,7 @@ def test_prepare_killed_midway_then_rerun_equals_an_uninterrupted_run(tmp_path):
 
 @pytest.mark.slow
 def test_train_killed_midway_leaves_no_checkpoint_and_reruns_to_the_same_bytes(tmp_path):
-    whole, killed = tmp_path / "whole", tmp_path / "killed"
-    for root in (whole, killed):
-        root.mkdir()
-        _tiny_params(root)
-        assert _stage(root, "prepare", "--dataset", "synthetic", "--out", "prep").returncode == 0
+    whole, killed = _whole_and_killed(tmp_path, prepared=True)
     args = ["--model", "simplebaseline_r18", "--data", "prep/train", "--out", "model.pt", "--live", "live"]
     assert _stage(whole, "train", *args).returncode == 0
     logged = killed / "live" / "plots" / "metrics"
