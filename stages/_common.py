@@ -36,8 +36,16 @@ def run(main: Callable[[], None]) -> None:
         main()
     except (ValueError, KeyError, OSError, ImportError) as err:   # OSError: missing files, failed downloads;
         # ImportError: a model that needs an optional package (the message says which)
-        message = err.args[0] if err.args else repr(err)
-        sys.exit(f"error: {message}")
+        sys.exit(f"error: {error_line(err)}")
+
+
+def error_line(err: BaseException) -> str:
+    """The one line a stage prints for ``err``: the library's message, or for an OS error
+    (disk full, permission, missing file) its reason and the file it concerns."""
+    if isinstance(err, OSError) and err.strerror:
+        return f"{err.filename}: {err.strerror}" if err.filename else err.strerror
+    message = str(err.args[0]) if err.args else repr(err)
+    return message.splitlines()[0] if message.strip() else repr(err)
 
 
 LABEL_HELP = "name in the results (default --model), e.g. simplebaseline_r18+advmix-s0"

@@ -44,6 +44,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from robustpose import portable as pm
 from robustpose._io import write_json_atomic
 from robustpose.data.images import write_image
 from robustpose.data.keypoints import COCO_KEYPOINTS, coco_category
@@ -201,13 +202,13 @@ def _toward(col: np.ndarray, target: float, amount: float) -> np.ndarray:
 def _unit(angle_deg: float, side: float) -> np.ndarray:
     """Direction ``angle_deg`` from straight down, away from the midline on ``side`` (y up)."""
     a = math.radians(angle_deg)
-    return np.array([side * math.sin(a), -math.cos(a)])
+    return np.array([side * pm.sin(a), -pm.cos(a)])
 
 
 def _rot(v: np.ndarray, angle_rad: float) -> np.ndarray:
     """Rotate 2-vector(s) counter-clockwise in y-up coordinates."""
-    c, s = math.cos(angle_rad), math.sin(angle_rad)
-    return v @ np.array([[c, s], [-s, c]])
+    c, s = pm.cos(angle_rad), pm.sin(angle_rad)
+    return pm.matmul(v, np.array([[c, s], [-s, c]]))
 
 
 def _sample_body(rng: np.random.Generator) -> dict:
@@ -224,8 +225,8 @@ def _sample_body(rng: np.random.Generator) -> dict:
     build = rng.uniform(0.8, 1.25)
 
     lean = math.radians(rng.normal(0.0, prior.lean_sd))
-    up_t = np.array([math.sin(lean), math.cos(lean)])
-    across = np.array([math.cos(lean), -math.sin(lean)])     # towards the person's left
+    up_t = np.array([pm.sin(lean), pm.cos(lean)])
+    across = np.array([pm.cos(lean), -pm.sin(lean)])     # towards the person's left
     width = rng.uniform(0.7, 1.0)                            # torso turned slightly sideways
     neck = bone["torso"] * up_t
     j = np.zeros((17, 2))
@@ -261,8 +262,8 @@ def _sample_body(rng: np.random.Generator) -> dict:
     depth = np.zeros(5)
     for k, (name, d_az, hgt, radial) in enumerate(_FACE):
         a = math.radians(yaw + d_az)
-        j[_KP[name]] = head + u_h * rx * radial * math.sin(a) + up_h * ry * hgt
-        depth[k] = math.cos(a)
+        j[_KP[name]] = head + u_h * rx * radial * pm.sin(a) + up_h * ry * hgt
+        depth[k] = pm.cos(a)
     radii = {k: (np.array(v) * build if isinstance(v, tuple) else v * build)
              for k, v in _RADII.items()}
     # Legs are drawn in this order, so either may cross over the other.
@@ -337,7 +338,7 @@ def _capsule(layer: _Layer, p: np.ndarray, q: np.ndarray, r1: float, r2: float,
     box = layer.box(min(px, qx) - rmax, min(py, qy) - rmax, max(px, qx) + rmax, max(py, qy) + rmax)
     if box is None:
         return
-    length = math.hypot(qx - px, qy - py)
+    length = pm.hypot(qx - px, qy - py)
     ux, uy = ((qx - px) / length, (qy - py) / length) if length > 1e-6 else (0.0, 1.0)
     nx, ny = -uy, ux
     cov = np.zeros((box[3] - box[1], box[2] - box[0]), np.uint8)
@@ -409,15 +410,15 @@ def _torso(layer: _Layer, corners: np.ndarray, origin: np.ndarray, across: np.nd
     if kind == "plain":
         mix = np.zeros_like(a + b)
     elif kind == "hstripes":
-        mix = np.sin(b * w + tex["phase"])
+        mix = pm.sin(b * w + tex["phase"])
     elif kind == "vstripes":
-        mix = np.sin(a * w + tex["phase"])
+        mix = pm.sin(a * w + tex["phase"])
     elif kind == "checker":
-        mix = np.sin(a * w + tex["phase"]) * np.sin(b * w)
+        mix = pm.sin(a * w + tex["phase"]) * pm.sin(b * w)
     else:
         k = tex["k"]
-        mix = 2.0 * (np.sin(a * k[0, 0] + b * k[0, 1] + tex["ph2"][0])
-                     * np.sin(a * k[1, 0] + b * k[1, 1] + tex["ph2"][1]))
+        mix = 2.0 * (pm.sin(a * k[0, 0] + b * k[0, 1] + tex["ph2"][0])
+                     * pm.sin(a * k[1, 0] + b * k[1, 1] + tex["ph2"][1]))
     mix = np.clip(mix * 3.0, -1.0, 1.0) * 0.5 + 0.5
     c1, c2 = (_planes(c) for c in colours)
     col = c1 + mix * (c2 - c1)
@@ -476,16 +477,16 @@ def _draw_person(layer: _Layer, body: dict, colours: dict, tex: dict, to_img,
         c_shin, s_shin = side_colour(shin, name)
         _capsule(layer, hip, knee, *R["thigh"], c_thigh, s_thigh)
         _capsule(layer, knee, ankle, *R["shin"], c_shin, s_shin)
-        shin_len = max(float(np.hypot(*(ankle - knee))), 1e-6)
+        shin_len = max(float(pm.hypot(*(ankle - knee))), 1e-6)
         foot = ankle + (ankle - knee) / shin_len * R["foot"] * 0.8
         _ellipse(layer, foot, (R["foot"] * 1.5, R["foot"] * 0.9),
-                 math.degrees(math.atan2(across[1], across[0])),
+                 math.degrees(pm.atan2(across[1], across[0])),
                  side_colour(colours["shoes"], name)[0])
 
     # Torso: shoulders widened by the arm radius, hips by the thigh radius.
     ua, th = R["upper_arm"][0], R["thigh"][0]
-    a_hat = across / max(float(np.hypot(*across)), 1e-6)
-    u_hat = up_t / max(float(np.hypot(*up_t)), 1e-6)
+    a_hat = across / max(float(pm.hypot(*across)), 1e-6)
+    u_hat = up_t / max(float(pm.hypot(*up_t)), 1e-6)
     ls, rs, lh, rh = (J[_KP[k]] for k in
                       ("left_shoulder", "right_shoulder", "left_hip", "right_hip"))
     corners = np.array([ls + a_hat * ua * 0.6 + u_hat * ua * 0.9,
@@ -499,7 +500,7 @@ def _draw_person(layer: _Layer, body: dict, colours: dict, tex: dict, to_img,
     neck, head = to_img(body["neck"][None])[0], to_img(body["head"][None])[0]
     _capsule(layer, neck, head, R["neck"], R["neck"], _toward(skin, 0.0, 0.1))
     rx, ry = (a * scale for a in body["head_axes"])
-    angle = math.degrees(math.atan2(up_h[1], up_h[0])) + 90.0     # first axis = head's width
+    angle = math.degrees(pm.atan2(up_h[1], up_h[0])) + 90.0     # first axis = head's width
     depth = body["face_depth"]
     ear_r = (max(rx * 0.24, 0.8), max(ry * 0.32, 1.0))
     ears = [(J[_KP[n]], d) for n, d in (("left_ear", depth[3]), ("right_ear", depth[4]))
@@ -510,9 +511,9 @@ def _draw_person(layer: _Layer, body: dict, colours: dict, tex: dict, to_img,
     hair = colours["hair"] if not colours["bald"] else skin
     _ellipse(layer, head, (rx, ry), angle, hair)
     yaw = math.radians(body["yaw"])
-    if math.cos(yaw) > 0:   # a head seen from behind (video frames only) shows hair, no face
+    if pm.cos(yaw) > 0:   # a head seen from behind (video frames only) shows hair, no face
         face_c = head + _face_offset(up_h, rx, ry, yaw)
-        _ellipse(layer, face_c, (rx * 0.86 * (0.75 + 0.25 * math.cos(yaw)), ry * 0.8), angle, skin)
+        _ellipse(layer, face_c, (rx * 0.86 * (0.75 + 0.25 * pm.cos(yaw)), ry * 0.8), angle, skin)
     for pos, d in ears:
         if d > 0:
             _ellipse(layer, pos, ear_r, angle, _toward(skin, 0.0, 0.15), 0.1)
@@ -531,7 +532,7 @@ def _draw_person(layer: _Layer, body: dict, colours: dict, tex: dict, to_img,
         c_fo, s_fo = side_colour(forearm, name)
         _capsule(layer, sh, el, *R["upper_arm"], c_up, s_up)
         _capsule(layer, el, wr, *R["forearm"], c_fo, s_fo)
-        hand = wr + (wr - el) / max(float(np.hypot(*(wr - el))), 1e-6) * R["hand"] * 0.9
+        hand = wr + (wr - el) / max(float(pm.hypot(*(wr - el))), 1e-6) * R["hand"] * 0.9
         _ellipse(layer, hand, (R["hand"], R["hand"]), 0.0, side_colour(skin, name)[0], 0.2)
     return J
 
@@ -539,9 +540,9 @@ def _draw_person(layer: _Layer, body: dict, colours: dict, tex: dict, to_img,
 def _face_offset(up_h: np.ndarray, rx: float, ry: float, yaw: float) -> np.ndarray:
     """Shift of the face patch inside the head: towards the yaw side and a little down."""
     u_h = np.array([-up_h[1], up_h[0]])
-    u_h /= max(float(np.hypot(*u_h)), 1e-6)
-    v_h = up_h / max(float(np.hypot(*up_h)), 1e-6)
-    return u_h * rx * 0.3 * math.sin(yaw) - v_h * ry * 0.15
+    u_h /= max(float(pm.hypot(*u_h)), 1e-6)
+    v_h = up_h / max(float(pm.hypot(*up_h)), 1e-6)
+    return u_h * rx * 0.3 * pm.sin(yaw) - v_h * ry * 0.15
 
 
 # --------------------------------------------------------------------------------------------
@@ -559,6 +560,17 @@ def _paint_full(img: np.ndarray, cov: np.ndarray, colour: np.ndarray) -> None:
     region += (_planes(colour) - region) * a
 
 
+def _box_points(centre: tuple[float, float], size: tuple[float, float], angle_deg: float) -> np.ndarray:
+    """Corners (4, 2) of a rotated rectangle (what ``cv2.boxPoints`` returns, computed with the
+    portable sin/cos)."""
+    a = math.radians(angle_deg)
+    c, s = pm.cos(a) * 0.5, pm.sin(a) * 0.5
+    w, h = size
+    dx = np.array([-s * h - c * w, s * h - c * w, s * h + c * w, -s * h + c * w])
+    dy = np.array([c * h - s * w, -c * h - s * w, -c * h + s * w, c * h + s * w])
+    return np.stack([centre[0] + dx, centre[1] + dy], axis=1)
+
+
 def _background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     """Float32 channel-first (3, h, w) in [0, 255]: gradient + low-frequency noise + optional
     stripes or tiles + a few rectangles/ellipses. Background colours are less saturated than
@@ -568,24 +580,24 @@ def _background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     c1 = _hsv(rng, (0.0, 1.0), (0.0, 0.55), (0.15, 0.9))
     c2 = _hsv(rng, (0.0, 1.0), (0.0, 0.55), (0.15, 0.9))
     ang = rng.uniform(0, 2 * math.pi)
-    t = xs * math.cos(ang) + ys * math.sin(ang)
+    t = xs * pm.cos(ang) + ys * pm.sin(ang)
     t = (t - t.min()) / max(float(t.max() - t.min()), 1.0)
     img = _planes(c1) + t * _planes(c2 - c1)
 
     # Low-frequency colour noise: cubic up to 1/4 size, then bilinear (full-size cubic is slow).
     gh, gw = int(rng.integers(3, 9)), int(rng.integers(3, 9))
     noise = rng.normal(0.0, rng.uniform(5.0, 30.0), size=(gh, gw, 3)).astype(np.float32)
-    noise = cv2.resize(noise, (max(w // 4, gw), max(h // 4, gh)), interpolation=cv2.INTER_CUBIC)
-    img += cv2.resize(noise, (w, h), interpolation=cv2.INTER_LINEAR).transpose(2, 0, 1)
+    noise = pm.resize(noise, max(h // 4, gh), max(w // 4, gw), cubic=True)
+    img += pm.resize(noise, h, w).astype(np.float32).transpose(2, 0, 1)
 
     if rng.uniform() < 0.45:
         period = rng.uniform(6.0, 40.0)
         ang = rng.uniform(0, math.pi)
-        s = (xs * math.cos(ang) + ys * math.sin(ang)) * (2 * math.pi / period)
-        pattern = np.sin(s)
+        s = (xs * pm.cos(ang) + ys * pm.sin(ang)) * (2 * math.pi / period)
+        pattern = pm.sin(s)
         if rng.uniform() < 0.5:   # tiles
-            s2 = (-xs * math.sin(ang) + ys * math.cos(ang)) * (2 * math.pi / period)
-            pattern = pattern * np.sin(s2)
+            s2 = (-xs * pm.sin(ang) + ys * pm.cos(ang)) * (2 * math.pi / period)
+            pattern = pattern * pm.sin(s2)
         m = (np.clip(pattern * 4.0, -1.0, 1.0) * 0.5 + 0.5) * rng.uniform(0.15, 0.5)
         img += (_planes(_hsv(rng, (0.0, 1.0), (0.0, 0.6), (0.1, 0.95))) - img) * m
 
@@ -595,7 +607,7 @@ def _background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
         size = (rng.uniform(0.05, 0.4) * w, rng.uniform(0.05, 0.4) * h)
         angle = rng.uniform(0, 180)
         if rng.uniform() < 0.5:
-            box = cv2.boxPoints((centre, size, angle))
+            box = _box_points(centre, size, angle)
             cv2.fillConvexPoly(cov, np.round(box * _SCALE).astype(np.int32), 255, cv2.LINE_AA,
                                _SHIFT)
         else:
@@ -612,11 +624,11 @@ def _background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
 
 def _image_transform(origin: np.ndarray, scale: float, theta: float):
     """Local (y up, unit height) -> image (y down, pixels): flip y, rotate, scale, shift."""
-    c, s = math.cos(theta), math.sin(theta)
+    c, s = pm.cos(theta), pm.sin(theta)
     m = np.array([[c, s], [s, -c]]) * scale     # rows: x_local -> image, y_local -> image
 
     def to_img(pts: np.ndarray) -> np.ndarray:
-        return origin + np.asarray(pts) @ m
+        return origin + pm.matmul(np.asarray(pts), m)
     return to_img
 
 
@@ -664,7 +676,7 @@ def render_scene(rng: np.random.Generator, cfg: SyntheticConfig) -> tuple[np.nda
         raise TypeError(f"cfg must be a SyntheticConfig, got {type(cfg).__name__}")
     h, w = cfg.image_height, cfg.image_width
     ang = rng.uniform(0, 2 * math.pi)
-    light = np.array([math.cos(ang), math.sin(ang)])
+    light = np.array([pm.cos(ang), pm.sin(ang)])
     img = _background(rng, h, w)
     bg_mean = img.reshape(3, -1).mean(axis=1, dtype=np.float64)
 
@@ -744,10 +756,10 @@ def _camera(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
     if rng.random() < 0.3:                                                       # haze / veiling glare
         veil = rng.uniform(150.0, 235.0)
         img = img + (veil - img) * rng.uniform(0.1, 0.35)
-    img = 255.0 * (np.clip(img, 0, 255) / 255.0) ** rng.uniform(0.8, 1.25)        # gamma
+    img = 255.0 * pm.power(np.clip(img, 0, 255) / 255.0, rng.uniform(0.8, 1.25))  # gamma
     if rng.random() < 0.4:                                                       # lens softness
         sigma = rng.uniform(0.3, 1.0)
-        img = cv2.GaussianBlur(img.astype(np.float32), (0, 0), sigmaX=sigma, sigmaY=sigma)
+        img = pm.gaussian_blur(img, sigma)
     return np.clip(np.rint(img), 0, 255).astype(np.uint8)
 
 
@@ -781,10 +793,10 @@ class HeadPose:
         """
         _, _, h_nose, r_nose = _FACE[0]
         aspect = _BODY["head_rx"] / _BODY["head_ry"]
-        a, b = 1.0 - h_nose, -aspect * r_nose * math.sin(math.radians(yaw))
+        a, b = 1.0 - h_nose, -aspect * r_nose * pm.sin(math.radians(yaw))
         d = np.asarray(crown, np.float64) - np.asarray(nose, np.float64)
-        norm = math.hypot(a, b)
-        length = max(float(np.hypot(*d)), 1e-6)
+        norm = pm.hypot(a, b)
+        length = max(float(pm.hypot(*d)), 1e-6)
         ca, sb = a / norm, b / norm
         dx, dy = d / length
         up = np.array([ca * dx + sb * dy, -sb * dx + ca * dy])
@@ -802,8 +814,8 @@ class HeadPose:
         points, depth = np.zeros((5, 2)), np.zeros(5)
         for k, (_, d_az, hgt, radial) in enumerate(_FACE):
             a = math.radians(self.yaw + d_az)
-            points[k] = centre + across * self.rx * radial * math.sin(a) + up * self.ry * hgt
-            depth[k] = math.cos(a)
+            points[k] = centre + across * self.rx * radial * pm.sin(a) + up * self.ry * hgt
+            depth[k] = pm.cos(a)
         return points, depth
 
 
@@ -821,7 +833,7 @@ def video_style(rng: np.random.Generator, height: int, width: int) -> dict:
     build = rng.uniform(0.8, 1.25)
     return {
         "background": background,
-        "light": np.array([math.cos(ang), math.sin(ang)]),
+        "light": np.array([pm.cos(ang), pm.sin(ang)]),
         "colours": _person_colours(rng, background.reshape(3, -1).mean(axis=1, dtype=np.float64)),
         "texture": _torso_texture(rng),
         "radii": {k: (np.array(v) * build if isinstance(v, tuple) else v * build) for k, v in _RADII.items()},
@@ -867,7 +879,7 @@ def render_person(keypoints: np.ndarray, head: HeadPose, height_px: float,
     # perpendicular of the spine gives the torso its (thin) width
     across = (joints[_KP["left_shoulder"]] - joints[_KP["right_shoulder"]]
               + joints[_KP["left_hip"]] - joints[_KP["right_hip"]])
-    if np.hypot(*across) < 1e-3 * height_px:
+    if pm.hypot(*across) < 1e-3 * height_px:
         across = np.array([-up_t[1], up_t[0]])
     body = {"joints": joints, "face_depth": depth, "neck": neck, "pelvis": pelvis,
             "head": np.asarray(head.centre, np.float64), "head_axes": (head.rx / height_px, head.ry / height_px),

@@ -31,6 +31,7 @@ from typing import Callable
 
 import numpy as np
 
+from robustpose import portable as pm
 from robustpose.lift.skeleton import skeleton_for
 
 SequenceCorruption = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
@@ -167,7 +168,7 @@ def motion_blur(seq: np.ndarray, severity: int, rng: np.random.Generator) -> np.
     # confidence falls with the length of the smear (how far the joint moved inside the window)
     smear = np.linalg.norm(smeared - xy, axis=-1) / scale
     seq[..., :2] = smeared
-    seq[..., 2] *= np.exp(-smear / 0.15) * rng.uniform(0.95, 1.0, size=seq.shape[:2])
+    seq[..., 2] *= pm.exp(-smear / 0.15) * rng.uniform(0.95, 1.0, size=seq.shape[:2])
     return seq
 
 
@@ -183,7 +184,7 @@ def noise_jitter(seq: np.ndarray, severity: int, rng: np.random.Generator) -> np
     # detector only knows its error roughly: a log-normal factor keeps the confidence an
     # imperfect witness instead of an oracle of the error
     dist = np.linalg.norm(err, axis=-1) / scale * rng.lognormal(0.0, 0.5, size=(T, J))
-    seq[..., 2] *= np.exp(-0.5 * (dist / 0.06) ** 2)
+    seq[..., 2] *= pm.exp(-0.5 * (dist / 0.06) ** 2)
     return seq
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from robustpose import portable as pm
 from robustpose.lift.skeleton import NUM_JOINTS
 from robustpose.seeding import rng_for
 
@@ -56,7 +57,7 @@ class Camera:
 
     def to_camera(self, points_world: np.ndarray) -> np.ndarray:
         """World points ``(..., 3)`` -> camera-frame points ``(..., 3)`` in metres."""
-        return points_world @ self.R.T + self.t
+        return pm.matmul(points_world, self.R.T) + self.t
 
     def project(self, points_cam: np.ndarray) -> np.ndarray:
         """Camera-frame points ``(..., 3)`` -> pixels ``(..., 2)``."""
@@ -128,7 +129,7 @@ def subject_bones(rng: np.random.Generator) -> dict[str, float]:
 def _smooth_pulse(t: np.ndarray, start: float, period: float) -> np.ndarray:
     """0 -> 1 -> 0 raised-cosine over ``[start, start + period]`` seconds, 0 elsewhere."""
     x = np.clip((t - start) / period, 0.0, 1.0)
-    return 0.5 - 0.5 * np.cos(2 * np.pi * x)
+    return 0.5 - 0.5 * pm.cos(2 * np.pi * x)
 
 
 def _smoothstep(t: np.ndarray, start: float, duration: float) -> np.ndarray:
@@ -161,16 +162,16 @@ def action_angles(action: str, t: np.ndarray, rng: np.random.Generator) -> dict[
         freq = (rng.uniform(1.3, 1.6) if run else rng.uniform(0.8, 1.0)) * speed_factor
         ph = 2 * np.pi * freq * t + phase0
         amp = {"walking": 0.42, "running": 0.75, "turning": 0.2}[action] * rng.uniform(0.85, 1.15)
-        a["hip_r"], a["hip_l"] = amp * np.sin(ph), amp * np.sin(ph + np.pi)
+        a["hip_r"], a["hip_l"] = amp * pm.sin(ph), amp * pm.sin(ph + np.pi)
         # the knee flexes during swing (hip moving forward): peak ~0.65 rad walking, ~1.6 running
         k_amp = 1.5 if run else 0.6
-        a["knee_r"] = 0.1 + k_amp * np.maximum(0, np.sin(ph + np.pi / 2)) ** 2
-        a["knee_l"] = 0.1 + k_amp * np.maximum(0, np.sin(ph + 3 * np.pi / 2)) ** 2
+        a["knee_r"] = 0.1 + k_amp * np.maximum(0, pm.sin(ph + np.pi / 2)) ** 2
+        a["knee_l"] = 0.1 + k_amp * np.maximum(0, pm.sin(ph + 3 * np.pi / 2)) ** 2
         arm = 0.55 if run else 0.35
-        a["sho_r"], a["sho_l"] = arm * np.sin(ph + np.pi), arm * np.sin(ph)
-        a["elb_r"] = a["elb_l"] = np.full(n, 1.5 if run else 0.3) + 0.1 * np.sin(2 * ph)
+        a["sho_r"], a["sho_l"] = arm * pm.sin(ph + np.pi), arm * pm.sin(ph)
+        a["elb_r"] = a["elb_l"] = np.full(n, 1.5 if run else 0.3) + 0.1 * pm.sin(2 * ph)
         a["lean"] += 0.2 if run else 0.05
-        a["bounce"] = (0.06 * np.abs(np.sin(ph))) if run else zeros
+        a["bounce"] = (0.06 * np.abs(pm.sin(ph))) if run else zeros
         stride = (1.6 if run else 0.75) * amp / (0.75 if run else 0.42)
         a["speed"] = np.full(n, stride * freq)
         if action == "turning":
@@ -178,7 +179,7 @@ def action_angles(action: str, t: np.ndarray, rng: np.random.Generator) -> dict[
             a["yaw"] = yaw0 + turn * _smoothstep(t, rng.uniform(0.2, 0.8), rng.uniform(1.2, 2.0))
             a["speed"] *= 0.3
         else:
-            a["yaw"] = yaw0 + 0.1 * np.sin(2 * np.pi * t / rng.uniform(3, 6) + phase0)
+            a["yaw"] = yaw0 + 0.1 * pm.sin(2 * np.pi * t / rng.uniform(3, 6) + phase0)
     elif action == "reaching":
         side = rng.choice(["r", "l"])
         other = "l" if side == "r" else "r"
@@ -188,7 +189,7 @@ def action_angles(action: str, t: np.ndarray, rng: np.random.Generator) -> dict[
         a[f"sho_{side}"] = 0.1 + height * s
         a[f"sabd_{side}"] = 0.12 + rng.uniform(-0.1, 0.4) * s
         a[f"elb_{side}"] = 0.5 * (1 - s) + 0.05
-        a[f"sho_{other}"] = 0.1 * np.sin(2 * np.pi * t / 2.5 + phase0)
+        a[f"sho_{other}"] = 0.1 * pm.sin(2 * np.pi * t / 2.5 + phase0)
         a[f"elb_{other}"] = np.full(n, 0.3)
         a["lean"] = 0.05 + rng.uniform(0.1, 0.35) * s
         a["knee_r"] = a["knee_l"] = 0.05 + 0.15 * s
@@ -213,18 +214,18 @@ def forward_kinematics(angles: dict[str, np.ndarray], bones: dict[str, float], d
     """World joint positions ``(T, 17, 3)`` (z up, metres) from action angles and bone lengths."""
     yaw = angles["yaw"]
     n = len(yaw)
-    f = np.stack([np.cos(yaw), np.sin(yaw), np.zeros(n)], axis=1)           # forward
-    l = np.stack([-np.sin(yaw), np.cos(yaw), np.zeros(n)], axis=1)          # left
+    f = np.stack([pm.cos(yaw), pm.sin(yaw), np.zeros(n)], axis=1)           # forward
+    l = np.stack([-pm.sin(yaw), pm.cos(yaw), np.zeros(n)], axis=1)          # left
     u = np.tile(np.array([0.0, 0.0, 1.0]), (n, 1))                          # up
 
     def limb(angle: np.ndarray, abd: np.ndarray, outward: np.ndarray) -> np.ndarray:
         # direction from vertical-down, rotated forward by `angle` and outward by `abd`
-        d = (-u * (np.cos(angle) * np.cos(abd))[:, None] + f * np.sin(angle)[:, None]
-             + outward * (np.cos(angle) * np.sin(abd))[:, None])
-        return d / np.linalg.norm(d, axis=1, keepdims=True)
+        d = (-u * (pm.cos(angle) * pm.cos(abd))[:, None] + f * pm.sin(angle)[:, None]
+             + outward * (pm.cos(angle) * pm.sin(abd))[:, None])
+        return d / pm.norm(d, axis=1, keepdims=True)
 
     lean = angles["lean"]
-    trunk = u * np.cos(lean)[:, None] + f * np.sin(lean)[:, None]
+    trunk = u * pm.cos(lean)[:, None] + f * pm.sin(lean)[:, None]
     J = np.zeros((n, NUM_JOINTS, 3))
     # root at the origin for now; translation and height are added below
     J[:, 1] = -l * bones["hip"]
@@ -237,7 +238,7 @@ def forward_kinematics(angles: dict[str, np.ndarray], bones: dict[str, float], d
     J[:, 7] = trunk * bones["spine"]
     J[:, 8] = J[:, 7] + trunk * bones["chest"]
     J[:, 9] = J[:, 8] + trunk * bones["neck"]
-    J[:, 10] = J[:, 9] + (trunk + 0.25 * f) / np.linalg.norm(trunk + 0.25 * f, axis=1, keepdims=True) * bones["head"]
+    J[:, 10] = J[:, 9] + (trunk + 0.25 * f) / pm.norm(trunk + 0.25 * f, axis=1, keepdims=True) * bones["head"]
     for sho, elb, wri, side, out in ((11, 12, 13, "l", l), (14, 15, 16, "r", -l)):
         J[:, sho] = J[:, 8] + out * bones["shoulder"] - trunk * 0.03
         upper = limb(angles[f"sho_{side}"], angles[f"sabd_{side}"], out)
@@ -259,17 +260,17 @@ def make_camera(rng: np.random.Generator, target: np.ndarray, extent: float) -> 
     azimuth = rng.uniform(-np.pi, np.pi)
     distance = rng.uniform(4.5, 6.0) + 0.9 * extent
     height = rng.uniform(0.9, 2.0)
-    eye = target + np.array([distance * np.cos(azimuth), distance * np.sin(azimuth), 0.0])
+    eye = target + np.array([distance * pm.cos(azimuth), distance * pm.sin(azimuth), 0.0])
     eye[2] = height
     look = target + np.array([0.0, 0.0, 0.9]) - eye
-    z = look / np.linalg.norm(look)                      # optical axis
+    z = look / pm.norm(look)                             # optical axis
     x = np.cross(z, np.array([0.0, 0.0, 1.0]))           # image right = forward x world-up
-    x /= np.linalg.norm(x)
+    x /= pm.norm(x)
     y = np.cross(z, x)                                   # image down
     R = np.stack([x, y, z])
     focal = float(rng.uniform(1100, 1200))
     center = (500.0 + rng.uniform(-10, 10), 500.0 + rng.uniform(-10, 10))
-    return Camera(R=R, t=-R @ eye, focal=(focal, focal * rng.uniform(0.998, 1.002)), center=center,
+    return Camera(R=R, t=-pm.matmul(eye, R.T), focal=(focal, focal * rng.uniform(0.998, 1.002)), center=center,
                   width=1000, height=1000)
 
 
@@ -287,7 +288,7 @@ def detector_noise(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     bias = rng.normal(0, 0.5, size=(1, NUM_JOINTS, 2)) * sigma
     jitter = rng.normal(0, 1, size=(T, NUM_JOINTS, 2)) * sigma
     noisy = pixels + bias + jitter
-    err = np.linalg.norm(jitter, axis=-1) / sigma[..., 0]                    # in stds
+    err = pm.norm(jitter, axis=-1) / sigma[..., 0]                    # in stds
     conf = _CONF_MEAN[None, :] - 0.06 * err + rng.normal(0, 0.03, size=(T, NUM_JOINTS))
     return np.concatenate([noisy, np.clip(conf, 0.05, 1.0)[..., None]], axis=-1)
 
@@ -305,7 +306,7 @@ def make_sequence(seed: int, subject: int, action: str, camera: int, frames: int
     root = world[:, 0]
     target = 0.5 * (root.min(axis=0) + root.max(axis=0))
     target[2] = 0.0
-    extent = float(np.linalg.norm(root[-1, :2] - root[0, :2]))
+    extent = float(pm.norm(root[-1, :2] - root[0, :2]))
     cam_rng = rng_for(seed, "lift", "camera", subject, action, camera)
     cam = make_camera(cam_rng, target, extent)
     pose_cam = cam.to_camera(world)

@@ -35,6 +35,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from robustpose import corrupt
+from robustpose import portable as pm
 from robustpose.data.images import read_image
 from robustpose.data.synthetic import HeadPose, render_person, video_style
 from robustpose.lift import benchmark as B
@@ -222,9 +223,11 @@ def fit_projection(seq: LiftSequence) -> tuple[np.ndarray, np.ndarray]:
     xyz = seq.pose_3d.reshape(-1, 3).astype(np.float64)
     uv = seq.keypoints_2d[..., :2].reshape(-1, 2).astype(np.float64)
     focal, centre = np.zeros(2), np.zeros(2)
-    for axis in (0, 1):
-        design = np.stack([xyz[:, axis] / xyz[:, 2], np.ones(len(xyz))], axis=1)
-        (focal[axis], centre[axis]), *_ = np.linalg.lstsq(design, uv[:, axis], rcond=None)
+    for axis in (0, 1):   # closed-form simple regression: fixed-order sums, not LAPACK (same bits on any CPU)
+        a, u = xyz[:, axis] / xyz[:, 2], uv[:, axis]
+        da, du = a - np.add.reduce(a) / len(a), u - np.add.reduce(u) / len(u)
+        focal[axis] = np.add.reduce(da * du) / np.add.reduce(da * da)
+        centre[axis] = np.add.reduce(u - focal[axis] * a) / len(a)
     return focal, centre
 
 
@@ -238,7 +241,7 @@ def face_yaw(pose_3d: np.ndarray) -> np.ndarray:
     left = pose_3d[:, 11] - pose_3d[:, 14]
     up = pose_3d[:, 8] - pose_3d[:, 0]
     forward = np.cross(left, up)
-    return np.degrees(np.arctan2(forward[:, 0], -forward[:, 2]))
+    return np.degrees(pm.atan2(forward[:, 0], -forward[:, 2]))
 
 
 def standing_height(pose_3d: np.ndarray) -> float:
@@ -435,7 +438,7 @@ def select_videos(test: Sequence[LiftSequence], cameras: int) -> list[LiftSequen
     """
     groups: dict[tuple[str, str], list[tuple[float, str]]] = {}
     for seq in test:
-        frontal = float(np.cos(np.radians(face_yaw(seq.pose_3d.astype(np.float64)))).mean())
+        frontal = float(pm.cos(np.radians(face_yaw(seq.pose_3d.astype(np.float64)))).mean())
         groups.setdefault((seq.subject, seq.action), []).append((-frontal, seq.camera))
     keep = {(key, camera) for key, ranked in groups.items() for _, camera in sorted(ranked)[:cameras]}
     return [s for s in test if ((s.subject, s.action), s.camera) in keep]

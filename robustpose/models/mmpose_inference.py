@@ -16,7 +16,6 @@ one entry point: a model name and a checkpoint path in, the right estimator out.
 from __future__ import annotations
 
 import dataclasses
-import pickle
 from typing import Any, Sequence
 
 import numpy as np
@@ -28,10 +27,10 @@ from robustpose.data.mpii import MPII_FLIP_PAIRS
 from robustpose.models._mmpose_compat import import_mmpose
 from robustpose.models.checkpoint import load_pretrained
 from robustpose.models.estimator import PoseEstimator, check_amp, default_device
-from robustpose.models.net import load_checkpoint
+from robustpose.models.net import load_checkpoint, read_checkpoint
 from robustpose.models.pretrained import (DATASET_KEYPOINTS, PretrainedModel, check_requirements,
                                           list_pretrained, pretrained_model)
-from robustpose.models.registry import ModelSpec, list_models, model_spec
+from robustpose.models.registry import list_models, model_spec
 
 # Keypoint layouts a model can predict: left/right pairs that a horizontal flip swaps.
 LAYOUT_FLIP_PAIRS: dict[str, tuple[tuple[int, int], ...]] = {
@@ -276,10 +275,7 @@ def describe_model(model_name: str, checkpoint: str) -> dict[str, Any]:
     """
     layout = keypoint_layout(model_name)
     if model_name in list_models():
-        try:
-            spec = ModelSpec.from_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["spec"])
-        except (RuntimeError, KeyError, ValueError, TypeError, OSError, pickle.UnpicklingError, EOFError) as err:
-            raise ValueError(f"{checkpoint}: not a robustpose checkpoint ({err})") from None
+        _, spec = read_checkpoint(checkpoint)
         return {"input_size": list(spec.input_size), "head": spec.head, "keypoint_layout": layout}
     model = pretrained_model(model_name)
     w, h = model.input_size

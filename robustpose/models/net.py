@@ -186,17 +186,38 @@ def checkpoint_payload(net: PoseNet, extra: dict[str, Any] | None = None) -> dic
     return {"spec": net.spec.to_dict(), "state_dict": net.state_dict(), "meta": dict(extra or {})}
 
 
+def _reason(err: BaseException) -> str:
+    """One line of why torch refused or failed to read a file (its messages run to paragraphs)."""
+    text = str(err)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if "WeightsUnpickler error" in text:
+        after = text.split("WeightsUnpickler error:", 1)[1]
+        first = next((ln.strip() for ln in after.splitlines() if ln.strip()), "")
+        return f"the weights-only unpickler refused it: {first}"[:240]
+    return f"{type(err).__name__}: {lines[0] if lines else ''}"[:240]
+
+
+def read_checkpoint(path: str) -> tuple[dict, ModelSpec]:
+    """(payload, spec) of a checkpoint written by ``checkpoint_payload``, loaded with
+    ``weights_only=True`` (a checkpoint is data, never code). A truncated, corrupt or foreign
+    file, or one whose pickle would run code, fails with one line naming it."""
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        spec = ModelSpec.from_dict(payload["spec"])
+    except pickle.UnpicklingError as err:
+        raise ValueError(f"{path}: refused, it holds more than tensors and plain data ({_reason(err)})") from None
+    except (RuntimeError, KeyError, ValueError, TypeError, OSError, EOFError, AttributeError, IndexError) as err:
+        raise ValueError(f"{path}: not a robustpose checkpoint ({_reason(err)})") from None
+    return payload, spec
+
+
 def load_checkpoint(path: str) -> PoseNet:
     """Rebuild a ``PoseNet`` from a checkpoint written by ``checkpoint_payload``.
 
     ``weights_only=True``: a checkpoint is data, never code. A corrupt or foreign file fails with
     an error that names it.
     """
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        spec = ModelSpec.from_dict(payload["spec"])
-    except (RuntimeError, KeyError, ValueError, TypeError, OSError, pickle.UnpicklingError, EOFError) as err:
-        raise ValueError(f"{path}: not a robustpose checkpoint ({err})") from None
+    payload, spec = read_checkpoint(path)
     net = PoseNet(spec)
     net.load_state_dict(payload["state_dict"])
     net.eval()
