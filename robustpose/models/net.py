@@ -205,7 +205,8 @@ def read_checkpoint(path: str) -> tuple[dict, ModelSpec]:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         spec = ModelSpec.from_dict(payload["spec"])
     except pickle.UnpicklingError as err:
-        raise ValueError(f"{path}: refused, it holds more than tensors and plain data ({_reason(err)})") from None
+        raise ValueError(f"{path}: not a robustpose checkpoint, refused: it holds more than tensors and plain "
+                         f"data ({_reason(err)})") from None
     except (RuntimeError, KeyError, ValueError, TypeError, OSError, EOFError, AttributeError, IndexError) as err:
         raise ValueError(f"{path}: not a robustpose checkpoint ({_reason(err)})") from None
     return payload, spec
