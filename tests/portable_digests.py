@@ -64,8 +64,9 @@ def engine() -> dict[str, str]:
     boxes = np.array([[p["bbox"][0], p["bbox"][1], p["bbox"][0] + p["bbox"][2], p["bbox"][1] + p["bbox"][3]]
                       for p in people])
     context = {"boxes": boxes, "keypoints": np.stack([p["keypoints"] for p in people])}
-    for corruption in corrupt.names():
-        out[f"corrupt/{corruption}"] = _sha(corrupt.apply(image, corruption, 3, 7, context=context))
+    for corruption in corrupt.names():   # every severity: defocus differed at some only
+        out[f"corrupt/{corruption}"] = _sha(*(corrupt.apply(image, corruption, s, 7, context=context)
+                                              for s in corrupt.SEVERITIES))
     items = list(synthesize_split(cfg, 2, "score", 6))
     ann = coco_annotations(cfg, [(n, im.shape[0], im.shape[1], p) for n, im, p in items])
     rng = np.random.default_rng(3)

@@ -167,6 +167,22 @@ def test_a_changed_job_never_reuses_old_files(tmp_path):
     assert third["2/img_0.png"] != second["2/img_0.png"] and third["2/img_1.png"] == second["2/img_1.png"]
 
 
+def test_changed_corruption_code_never_reuses_old_files(tmp_path, monkeypatch):
+    """DVC reruns corrupt@ when the corruption code changes; the rerun must not resume from the
+    files the old code wrote (the job stamp holds the code's digest)."""
+    from robustpose.corrupt import dataset as D
+
+    ann = _tiny_dataset(tmp_path / "src", n=2)
+    job = CorruptJob(str(tmp_path / "src" / "images"), str(tmp_path / "out"), "toy", "contrast", seed=1)
+    corrupt_dataset(job, ann, [1])
+    stale = tmp_path / "out" / "1" / "img_0.png"
+    write_image(stale, np.zeros((40, 48, 3), np.uint8))   # what an older implementation left
+    assert corrupt_dataset(job, ann, [1])["1/img_0.png"] == pixel_digest(np.zeros((40, 48, 3), np.uint8))
+    monkeypatch.setattr(D, "code_digest", lambda: "another implementation")
+    fresh = corrupt_dataset(job, ann, [1])
+    assert fresh["1/img_0.png"] != pixel_digest(np.zeros((40, 48, 3), np.uint8))
+
+
 def test_unreadable_source_image_is_a_one_line_error_or_skipped(tmp_path):
     ann = _tiny_dataset(tmp_path / "src", n=3)
     (tmp_path / "src" / "images" / "img_1.png").write_bytes(b"\x89PNG\r\n\x1a\ntruncated")

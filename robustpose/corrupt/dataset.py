@@ -111,6 +111,17 @@ def source_digest(annotation_file: str | os.PathLike, images_dir: str | os.PathL
     return h.hexdigest()
 
 
+def code_digest() -> str:
+    """sha256 of the corruption code (this package and the portable maths it uses): a stage that
+    DVC reruns because that code changed must not resume from files the old code wrote."""
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted([*here.glob("*.py"), here.parent / "portable.py"]):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def _claim_output_dir(job: CorruptJob, stamp: dict) -> None:
     """Keep finished files only if they were made by this very job; otherwise start afresh."""
     out = Path(job.out_dir)
@@ -140,7 +151,7 @@ def corrupt_dataset(job: CorruptJob, annotation_file: str | os.PathLike, severit
     annotations = load_annotations(annotation_file)
     stamp = {"job": {k: v for k, v in asdict(job).items() if k not in ("src_images", "out_dir")},
              "severities": sorted(severities),
-             "source": source_digest(annotation_file, job.src_images, annotations)}
+             "source": source_digest(annotation_file, job.src_images, annotations), "code": code_digest()}
     _claim_output_dir(job, stamp)
     workers = workers or os.cpu_count() or 1
     total = len(annotations["images"]) * len(severities)

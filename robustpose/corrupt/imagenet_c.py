@@ -37,6 +37,7 @@ import numpy as np
 from PIL import Image
 
 from robustpose.corrupt import _kernels as K
+from robustpose.corrupt import filters as F
 from robustpose.corrupt.registry import register
 
 # Wang et al. / Hendrycks & Dietterich categories, in the paper's column order.
@@ -116,7 +117,7 @@ def _disk(radius: float, alias_blur: float) -> np.ndarray:
     xx, yy = np.meshgrid(ax, ax)
     disk = np.array((xx ** 2 + yy ** 2) <= radius ** 2, dtype=np.float32)
     disk /= np.sum(disk)
-    return cv2.GaussianBlur(disk, ksize=(3, 3) if radius <= 8 else (5, 5), sigmaX=alias_blur)
+    return F.gaussian_blur(disk, 3 if radius <= 8 else 5, alias_blur).astype(np.float32)
 
 
 @register("imagenet_c", "blur")
@@ -124,8 +125,9 @@ def defocus_blur(x: np.ndarray, severity: int, rng, context=None) -> np.ndarray:
     c = [(3, 0.1), (4, 0.5), (6, 0.5), (8, 0.5), (10, 0.5)][severity - 1]
     u = _unit(x)
     kernel = _disk(c[0], c[1])
-    # per channel, as the library: cv2 may pick another (DFT) path for a 3-channel call
-    out = np.stack([cv2.filter2D(u[:, :, d], -1, kernel) for d in range(3)], axis=2)
+    # the library's per-channel cv2.filter2D, in fixed-order float64 (corrupt/filters.py: same bits
+    # on every CPU; within 1 grey level of the library, whose result depends on the CPU)
+    out = F.correlate(u, kernel)
     return np.clip(out, 0, 1) * 255
 
 
