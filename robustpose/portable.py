@@ -187,39 +187,47 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------ image filters
-def _reflect101(idx: np.ndarray, n: int) -> np.ndarray:
-    """OpenCV's BORDER_REFLECT_101 index map (dcb|abcd|cba)."""
-    if n == 1:
-        return np.zeros_like(idx)
-    period = 2 * n - 2
-    idx = np.mod(idx, period)
-    return np.where(idx >= n, period - idx, idx)
+def gaussian_taps(size: int, sigma: float) -> np.ndarray:
+    """``size`` normalised 1-D Gaussian taps (odd size, sigma > 0), as OpenCV's getGaussianKernel."""
+    if size % 2 != 1 or sigma <= 0:
+        raise ValueError(f"gaussian_taps: odd size and sigma > 0 needed, got {size}, {sigma}")
+    t = np.arange(size, dtype=np.float64) - (size - 1) / 2.0
+    k = np.asarray(exp(-(t * t) / (2.0 * sigma * sigma)))
+    return k / np.add.reduce(k)
 
 
 def gaussian_kernel(sigma: float) -> np.ndarray:
     """Normalised 1-D Gaussian taps, radius ceil(3 sigma) (at least 1)."""
-    radius = max(1, math.ceil(3.0 * sigma))
-    t = np.arange(-radius, radius + 1, dtype=np.float64)
-    k = np.asarray(exp(-(t * t) / (2.0 * sigma * sigma)))
-    return k / k.sum()
+    return gaussian_taps(2 * max(1, math.ceil(3.0 * sigma)) + 1, sigma)
 
 
-def _convolve_axis(img: np.ndarray, taps: np.ndarray, axis: int) -> np.ndarray:
-    n = img.shape[axis]
-    radius = len(taps) // 2
+def correlate(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """``cv2.filter2D(image, -1, kernel)`` for an (H, W[, C]) image and an odd 2-D kernel:
+    correlation, anchor at the centre, reflected border (dcb|abcd|cba), taps summed in a fixed
+    order in float64 (zero taps skipped)."""
+    kh, kw = kernel.shape
+    if kh % 2 != 1 or kw % 2 != 1:
+        raise ValueError(f"correlate: the kernel must have odd sides, got {kernel.shape}")
+    img = np.asarray(image, np.float64)
+    ry, rx = kh // 2, kw // 2
+    padded = np.pad(img, [(ry, ry), (rx, rx)] + [(0, 0)] * (img.ndim - 2), mode="reflect")
+    h, w = img.shape[:2]
     out = np.zeros(img.shape, np.float64)
-    base = np.arange(n)
-    for j, w in enumerate(taps):
-        out += w * np.take(img, _reflect101(base + (j - radius), n), axis=axis)
+    for i in range(kh):
+        for j in range(kw):
+            weight = float(kernel[i, j])
+            if weight != 0.0:
+                out += weight * padded[i:i + h, j:j + w]
     return out
 
 
 def gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:
-    """Separable Gaussian blur of an (H, W[, C]) image, reflected border, float64 result."""
+    """Separable Gaussian blur of an (H, W[, C]) image (rows, then columns), reflected border,
+    float64 result."""
     if sigma <= 0:
         return np.asarray(img, np.float64)
     taps = gaussian_kernel(sigma)
-    return _convolve_axis(_convolve_axis(np.asarray(img, np.float64), taps, 0), taps, 1)
+    return correlate(correlate(img, taps[:, None]), taps[None, :])
 
 
 def _cubic_weights(f: np.ndarray, a: float = -0.75) -> list[np.ndarray]:
@@ -258,5 +266,5 @@ def resize(img: np.ndarray, height: int, width: int, cubic: bool = False) -> np.
     return _resize_axis(_resize_axis(img, height, 0, cubic), width, 1, cubic)
 
 
-__all__ = ["atan2", "cos", "exp", "gaussian_blur", "gaussian_kernel", "hypot", "log", "matmul", "norm", "power",
+__all__ = ["atan2", "correlate", "cos", "exp", "gaussian_blur", "gaussian_kernel", "gaussian_taps", "hypot", "log", "matmul", "norm", "power",
            "resize", "sin"]
