@@ -225,23 +225,27 @@ def test_a_full_tmpfs_stops_a_stage_with_one_line(workspace, tmp_path):
 
 
 # ----------------------------------------------------------------------------- SIGKILL midway
+def _tiny_changes(p: dict) -> None:
+    p["synthetic"].update(n_train=40, n_val=6, image_height=64, image_width=64)
+    p["model"]["simplebaseline_r18"] = {"input_size": [64, 64], "base_channels": 8, "deconv_channels": [8, 8],
+                                        "steps": 40, "batch_size": 8, "warmup_steps": 5}
+    p["train"]["threads"] = 1
+
+
 def _tiny_params(root: Path) -> None:
-    def change(p):
-        p["synthetic"].update(n_train=40, n_val=6, image_height=64, image_width=64)
-        p["model"]["simplebaseline_r18"] = {"input_size": [64, 64], "base_channels": 8, "deconv_channels": [8, 8],
-                                            "steps": 40, "batch_size": 8, "warmup_steps": 5}
-        p["train"]["threads"] = 1
-    (root / "params.yaml").write_text((ROOT / "params.yaml").read_text())
-    _params(root, change)
+    _params(root, _tiny_changes)
 
 
 def _run_and_kill(root: Path, name: str, args: list[str], ready, timeout: float = 240.0) -> None:
-    """Start a stage, SIGKILL it as soon as ``ready()`` (midway), and wait for it to die."""
+    """Start a stage, SIGKILL it as soon as ``ready()`` (midway), and wait for it to die.
+
+    The stage's log goes to ``<root>/stage.log`` so that ``ready`` can wait for a log line."""
     import signal
     import time
 
+    log = open(root / "stage.log", "w")
     proc = subprocess.Popen([sys.executable, str(ROOT / "stages" / f"{name}.py"), *args], cwd=root,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=log, stderr=subprocess.STDOUT)
     t0 = time.time()
     try:
         while not ready():
@@ -251,6 +255,7 @@ def _run_and_kill(root: Path, name: str, args: list[str], ready, timeout: float 
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        log.close()
 
 
 def _whole_and_killed(tmp_path: Path, prepared: bool = False) -> tuple[Path, Path]:
@@ -266,6 +271,15 @@ def _whole_and_killed(tmp_path: Path, prepared: bool = False) -> tuple[Path, Pat
 
 def _tree(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _logged(root: Path, text: str):
+    """A kill point: ``text`` has appeared in the stage's log."""
+    return lambda: text in (root / "stage.log").read_text(errors="replace")
+
+
+def _no_temp_files(root: Path) -> bool:
+    return not [p for p in root.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".tmp")]
 
 
 @pytest.mark.slow
@@ -291,3 +305,75 @@ def test_train_killed_midway_leaves_no_checkpoint_and_reruns_to_the_same_bytes(t
     assert not (killed / "model.pt").exists() and not list(killed.glob("*.tmp"))
     assert _stage(killed, "train", *args).returncode == 0
     assert (killed / "model.pt").read_bytes() == (whole / "model.pt").read_bytes()
+
+
+def _teacher(whole: Path, killed: Path) -> list[str]:
+    """Train the tiny clean model once and give both workspaces the same file."""
+    args = ["--model", "simplebaseline_r18", "--data", "prep/train", "--out", "model.pt", "--live", "live"]
+    assert _stage(whole, "train", *args).returncode == 0
+    (killed / "model.pt").write_bytes((whole / "model.pt").read_bytes())
+    return args
+
+
+@pytest.mark.slow
+def test_advmix_killed_midway_leaves_no_checkpoint_and_reruns_to_the_same_bytes(tmp_path):
+    whole, killed = _whole_and_killed(tmp_path, prepared=True)
+    _teacher(whole, killed)
+    for root in (whole, killed):
+        _params(root, lambda p: (_tiny_changes(p), p["advmix"].update(steps=30, warmup_steps=3, generator_width=4)))
+    args = ["--model", "simplebaseline_r18", "--strategy", "advmix", "--seed", "0", "--teacher", "model.pt",
+            "--data", "prep/train", "--out", "advmix.pt", "--live", "amix"]
+    assert _stage(whole, "advmix", *args).returncode == 0
+    logged = killed / "amix" / "plots" / "metrics"
+    _run_and_kill(killed, "advmix", args, lambda: logged.is_dir() and any(logged.rglob("*.tsv")))
+    assert not (killed / "advmix.pt").exists() and _no_temp_files(killed)
+    assert _stage(killed, "advmix", *args).returncode == 0
+    assert (killed / "advmix.pt").read_bytes() == (whole / "advmix.pt").read_bytes()
+    assert _untimed(killed / "amix" / "history.json") == _untimed(whole / "amix" / "history.json")
+
+
+def _untimed(path: Path):
+    """A history without its throughput entries (wall-clock, different on every run)."""
+    def strip(node):
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k != "samples_per_s"}
+        return [strip(v) for v in node] if isinstance(node, list) else node
+    return strip(json.loads(path.read_text()))
+
+
+@pytest.mark.slow
+def test_evaluate_killed_midway_resumes_to_the_same_metrics(tmp_path):
+    whole, killed = _whole_and_killed(tmp_path, prepared=True)
+    _teacher(whole, killed)
+    corruptions = ["gaussian_noise", "defocus_blur"]
+    for root in (whole, killed):
+        _params(root, lambda p: (_tiny_changes(p), p["corrupt"].update(corruptions=corruptions)))
+        for name in corruptions:
+            assert _stage(root, "corrupt", "--dataset", "synthetic", "--corruption", name, "--data", "prep/val",
+                          "--out", f"corrupted/{name}").returncode == 0
+    args = ["--model", "simplebaseline_r18", "--dataset", "synthetic", "--checkpoint", "model.pt",
+            "--data", "prep/val", "--corrupted", "corrupted", "--predictions", "pred", "--out", "metrics.json"]
+    assert _stage(whole, "evaluate", *args).returncode == 0
+    cached = killed / "pred"
+    _run_and_kill(killed, "evaluate", args, lambda: cached.is_dir() and len(list(cached.rglob("*.json"))) >= 3)
+    assert not (killed / "metrics.json").exists() and _no_temp_files(killed)
+    assert _stage(killed, "evaluate", *args).returncode == 0
+    assert (killed / "metrics.json").read_bytes() == (whole / "metrics.json").read_bytes()
+
+
+@pytest.mark.slow
+def test_lift_killed_midway_writes_nothing_and_reruns_to_the_same_bytes(tmp_path):
+    whole, killed = _whole_and_killed(tmp_path)
+    for root in (whole, killed):
+        _params(root, lambda p: (_tiny_changes(p), p["lift"].update(
+            lifters=["tcn"], variants=["baseline", "tagn", "caconv", "tagn_caconv"], seeds=[0],
+            corruptions=["noise_jitter"], severities=[1], steps=150, train_subjects=2, test_subjects=1,
+            cameras=1, frames=60, workers=1, tcn_width=16, batch_size=8, eval_stride=16)))
+    args = ["--results", "r/results.json", "--metrics", "r/metrics.json", "--tables-dir", "t", "--figures-dir", "f"]
+    assert _stage(whole, "lift", *args).returncode == 0
+    _run_and_kill(killed, "lift", args, _logged(killed, "tcn/baseline seed 0: clean"))
+    assert not (killed / "r").exists() and not (killed / "t").exists() and _no_temp_files(killed)
+    assert _stage(killed, "lift", *args).returncode == 0
+    for rel in ("r", "t"):
+        assert _tree(killed / rel) == _tree(whole / rel)
+    assert sorted(_tree(killed / "f")) == sorted(_tree(whole / "f"))

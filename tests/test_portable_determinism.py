@@ -15,17 +15,12 @@ import cv2
 import numpy as np
 import pytest
 
+from robustpose import other_cpu
 from robustpose import portable as pm
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "tests" / "portable_digests.py"
-LOWERED = {
-    "NPY_DISABLE_CPU_FEATURES": "AVX512F AVX512CD AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX2 FMA3 F16C AVX",
-    "OPENCV_CPU_DISABLE": "AVX512_SKX,AVX512_COMMON,AVX2,FMA3,AVX,FP16",
-    "NUMBA_CPU_NAME": "generic",
-    "OPENBLAS_CORETYPE": "Prescott",
-    "GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX512F,-AVX2,-FMA,-AVX,-AVX2_Usable,-FMA_Usable,-AVX_Usable",
-}
+LOWERED = other_cpu.SIMD
 
 
 def _digests(extra_env: dict[str, str]) -> dict[str, str]:
