@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: repro test install clean-venv
+.PHONY: repro test install clean-venv spread
 
 # Some machines export PYTHONDONTWRITEBYTECODE=1; every stage is a new Python process, and
 # without cached bytecode each one recompiles torch/mmpose/pandas sources (~13 s a stage).
@@ -30,6 +30,16 @@ repro: $(STAMP)
 
 test: $(STAMP)
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m pytest -q -ra $(PYTEST_ARGS)
+
+# The seed and CPU-kernel spread of the trained results (studies/spread.py; ~90 min on 2 cores,
+# after `make repro`): three training seeds and seed 0 with the kernels lowered.
+spread: $(STAMP)
+	$(PY) studies/spread.py collect
+	$(PY) studies/spread.py run --seed 1
+	$(PY) studies/spread.py run --seed 2
+	$(PY) studies/spread.py run --seed 0 --kernels lowered
+	$(PY) studies/spread.py table
+	$(PY) -m robustpose.report.readme_blocks
 
 clean-venv:
 	rm -rf $(VENV)
