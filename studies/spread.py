@@ -7,7 +7,7 @@ models outside the DVC graph, on the committed data and corruptions, once per va
     python studies/spread.py run --seed 1                  # another training seed
     python studies/spread.py run --seed 0 --kernels lowered  # this CPU made to compute like an older one
     python studies/spread.py collect                         # the committed `dvc repro` run (seed 0)
-    python studies/spread.py table                           # reports/tables/spread.md (+ .csv)
+    python studies/spread.py table                           # reports/spread/table.md (+ .csv)
 
 (`make spread` runs all of it: about 90 minutes on 2 cores.) A variant runs the exact commands of
 `dvc.lock`'s train@, evaluate@, advmix@ and evaluate_advmix@ stages in `work/spread/<variant>/`,
@@ -40,7 +40,7 @@ from robustpose._io import write_text_atomic  # noqa: E402
 STAGE_ORDER = ("train", "evaluate", "advmix", "evaluate_advmix")
 LINKED = ("stages", "robustpose", "data")
 OUT_DIR = ROOT / "reports" / "spread"
-TABLE = ROOT / "reports" / "tables" / "spread"
+TABLE = ROOT / "reports" / "spread" / "table"
 
 
 def lock_commands(lock: dict) -> list[tuple[str, str, list[str]]]:
@@ -140,7 +140,7 @@ def collect() -> Path:
 
 
 def table() -> None:
-    runs = [json.loads(p.read_text()) for p in sorted(OUT_DIR.glob("*.json"))]
+    runs = [json.loads(p.read_text()) for p in sorted(OUT_DIR.glob("seed*.json"))]
     if not runs:
         raise SystemExit(f"error: {OUT_DIR.relative_to(ROOT)}: no variant summaries (run `make spread`)")
     frame = spread.spread_table(runs)
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--kernels", choices=["default", "lowered"], default="default")
     run.add_argument("--work", default=str(ROOT / "work" / "spread"))
     sub.add_parser("collect", help="summarise the committed dvc repro run")
-    sub.add_parser("table", help="write reports/tables/spread.{md,csv}")
+    sub.add_parser("table", help="write reports/spread/table.{md,csv}")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.command == "run":

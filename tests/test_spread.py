@@ -98,9 +98,9 @@ def test_the_scratch_workspace_differs_from_ours_only_in_the_seed(tmp_path):
 
 
 def test_the_committed_spread_table_is_drawn_from_the_committed_summaries():
-    summaries = sorted((ROOT / "reports" / "spread").glob("*.json"))
+    summaries = sorted((ROOT / "reports" / "spread").glob("seed*.json"))
     if not summaries:
         pytest.skip("no spread summaries committed")
     runs = [json.loads(p.read_text()) for p in summaries]
-    assert (ROOT / "reports" / "tables" / "spread.md").read_text() == spread.render_markdown(runs), \
-        "reports/tables/spread.md is stale: run `python studies/spread.py table`"
+    assert (ROOT / "reports" / "spread" / "table.md").read_text() == spread.render_markdown(runs), \
+        "reports/spread/table.md is stale: run `python studies/spread.py table`"
