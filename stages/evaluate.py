@@ -12,10 +12,9 @@ import time
 
 import _common as C
 
-from robustpose import corrupt
 from robustpose._io import file_digest, write_json_atomic
 from robustpose.data.coco_format import load_annotations
-from robustpose.evaluate.benchmark import evaluate_model, summarise
+from robustpose.evaluate.benchmark import evaluate_model, metrics_meta, summarise
 from robustpose.evaluate.distributed import close_world, init_world
 from robustpose.evaluate.predict import person_boxes
 from robustpose.evaluate.scoring import scorer_for
@@ -28,6 +27,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = C.stage_parser("evaluate one model on one dataset",
                             ("--model", "--dataset", "--checkpoint", "--data", "--corrupted", "--predictions", "--out"),
                             label=True)
+    parser.add_argument("--strategy", default="clean",
+                        help="fine-tuning strategy of the run (advmix@); 'clean' = the model as trained")
+    parser.add_argument("--run-seed", type=int, default=None, help="fine-tuning seed of the run (advmix@)")
     args = parser.parse_args(argv)
     C.setup_logging()
     params = C.load_params()
@@ -64,10 +66,10 @@ def main(argv: list[str] | None = None) -> None:
         close_world(world)
         return
     metrics["summary"] = summarise(metrics, scorer.primary)
-    metrics["meta"] = {"model": args.label or args.model, "dataset": args.dataset, **describe_model(args.model, args.checkpoint),
-                       "metric": scorer.primary, "boxes": boxes_mode, "flip_test": sec["flip_test"],
-                       "categories": {c: corrupt.category_of(c, corrupt.benchmark_family(csec["corruptions"]))
-                                      for c in csec["corruptions"]}}
+    metrics["meta"] = metrics_meta(
+        args.label or args.model, args.dataset, describe_model(args.model, args.checkpoint), scorer.primary,
+        boxes=boxes_mode, flip_test=sec["flip_test"], corruptions=csec["corruptions"],
+        run={"base_model": args.model, "strategy": args.strategy, "seed": args.run_seed})
     write_json_atomic(args.out, metrics)
     s = metrics["summary"]
     logging.info("evaluate@%s-%s: %s %.4f mPC %.4f rPC %.4f in %.1f s -> %s", args.model, args.dataset,

@@ -23,6 +23,7 @@ from robustpose.report import (  # noqa: E402
     collect_results,
     dataset_metric,
     model_info,
+    read_results,
     robustness_table,
     summary_metrics,
     write_results,
@@ -41,10 +42,9 @@ def main(argv: list[str] | None = None) -> None:
     files = sorted(args.metrics.glob("*/*.json"))
     if not files:
         parser.error(f"no metrics files under {args.metrics}/<model>/<dataset>.json")
-    results = collect_results(files)
     info = model_info(files)
-
-    write_results(results, args.out_csv)
+    write_results(collect_results(files), args.out_csv)
+    results = read_results(args.out_csv)   # the contract: every table is drawn from results.csv
     print(f"wrote {args.out_csv} ({len(results)} rows from {len(files)} files)")
     metrics = {}
     for dataset in sorted(set(results["dataset"])):

@@ -4,14 +4,20 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from robustpose.report.advmix_tables import (ablation_table, parse_model_name, per_corruption_table,
-                                             standard_vs_advmix_table)
+from robustpose.report.advmix_tables import (ablation_table, has_finetuned, per_corruption_table,
+                                             run_identities, standard_vs_advmix_table)
 
 
-def _rows(model: str, clean: float, fog: list[float], noise: list[float]) -> list[dict]:
-    rows = [dict(dataset="d", model=model, corruption="clean", category="clean", severity=0, metric="AP", value=clean)]
+def _rows(model: str, clean: float, fog: list[float], noise: list[float], base: str = "sb",
+          strategy: str | None = None, seed: int | None = None) -> list[dict]:
+    """A run's long-table rows; its identity is given, as the evaluate stage writes it, and the
+    names below are only labels (``sb+advmix-s0``): the tables never parse them."""
+    if strategy is None and "+" in model:
+        strategy, seed = model.split("+")[1].rsplit("-s", 1)[0], int(model.rsplit("-s", 1)[1])
+    ident = dict(dataset="d", model=model, base_model=base, strategy=strategy or "clean", run_seed=seed)
+    rows = [dict(**ident, corruption="clean", category="clean", severity=0, metric="AP", value=clean)]
     for name, cat, values in (("fog", "weather", fog), ("gaussian_noise", "noise", noise)):
-        rows += [dict(dataset="d", model=model, corruption=name, category=cat, severity=s + 1, metric="AP", value=v)
+        rows += [dict(**ident, corruption=name, category=cat, severity=s + 1, metric="AP", value=v)
                  for s, v in enumerate(values)]
     return rows
 
@@ -25,9 +31,15 @@ def results() -> pd.DataFrame:
         + _rows("sb+standard-s0", 0.62, [0.40, 0.20], [0.30, 0.14]))         # mPC 0.26
 
 
-def test_parse_model_name():
-    assert parse_model_name("simplebaseline_r18+advmix_image-s12") == ("simplebaseline_r18", "advmix_image", 12)
-    assert parse_model_name("simplebaseline_r18") == ("simplebaseline_r18", "clean", None)
+def test_run_identity_comes_from_the_columns_not_the_name(results):
+    ids = run_identities(results, "d")
+    assert ids.loc["sb+advmix-s1"].tolist() == ["sb", "advmix", 1]
+    assert ids.loc["sb", "strategy"] == "clean" and has_finetuned(results)
+    # a run whose label says nothing still lands in its strategy's row
+    renamed = pd.concat([results, pd.DataFrame(_rows("my-run", 0.60, [0.40, 0.20], [0.30, 0.10],
+                                                     strategy="advmix", seed=7))])
+    assert ablation_table(renamed, "d").set_index("Method").loc["AdvMix", "n"] == 3
+    assert not has_finetuned(results[results["strategy"] == "clean"])
 
 
 def test_ablation_rows_are_mean_and_spread_over_seeds(results):

@@ -13,11 +13,18 @@ from robustpose.report import (
     collect_results,
     metrics_to_rows,
     model_info,
+    read_results,
     robustness_table,
     severity_table,
     summary_metrics,
+    write_results,
     write_table,
 )
+
+
+def _dump(path: Path, metrics: dict) -> Path:
+    path.write_text(json.dumps(metrics))
+    return path
 from robustpose.report.results_table import PAPER_CORRUPTION_ORDER, corruption_order, display_name
 from robustpose.report.tables import latex_escape, to_markdown
 
@@ -82,13 +89,15 @@ def test_metrics_to_rows_counts_and_values():
     assert [(r["metric"], r["value"], r["severity"], r["category"]) for r in clean] == [
         ("AP", 0.8, 0, "clean"), ("AR", pytest.approx(0.85), 0, "clean")]
     blur2 = [r for r in rows if r["corruption"] == "motion_blur" and r["severity"] == 2 and r["metric"] == "AP"]
-    assert blur2 == [dict(dataset="toy", model="model_a", corruption="motion_blur", category="blur",
+    assert blur2 == [dict(dataset="toy", model="model_a", base_model="model_a", strategy="clean", run_seed=None,
+                          corruption="motion_blur", category="blur",
                           severity=2, metric="AP", value=0.5)]
 
 
 def test_collect_results_sorted_in_paper_order(toy):
     df, info = toy
-    assert list(df.columns) == ["dataset", "model", "corruption", "category", "severity", "metric", "value"]
+    assert list(df.columns) == ["dataset", "model", "base_model", "strategy", "run_seed", "corruption", "category",
+                                "severity", "metric", "value"]
     assert len(df) == 28
     first = df[df["model"] == "model_a"]
     assert list(dict.fromkeys(first["corruption"])) == ["clean", "gaussian_noise", "motion_blur", "mask"]
@@ -221,8 +230,8 @@ def test_tables_stage_is_deterministic(tmp_path):
     for name in names:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
     lines = (first / "results.csv").read_text().splitlines()
-    assert lines[0] == "dataset,model,corruption,category,severity,metric,value"
-    assert lines[1] == "mpii,model_a,clean,clean,0,PCKh,0.800000"
+    assert lines[0] == "dataset,model,base_model,strategy,run_seed,corruption,category,severity,metric,value"
+    assert lines[1] == "mpii,model_a,model_a,clean,,clean,clean,0,PCKh,0.8"
     summary = json.loads((first / "metrics.json").read_text())
     assert summary["toy"]["model_b"]["rPC"] == 0.6 and "PCKh_clean" in summary["mpii"]["model_a"]
 
@@ -260,3 +269,24 @@ def test_corruption_grid_has_a_cell_per_corruption_and_severity_plus_clean():
     assert [ax.get_title() for ax in axes[:3]] == ["clean", "severity 2", "severity 5"]
     assert [axes[i].get_ylabel() for i in (0, 3)] == [display_name("fog"), display_name("zoom_blur")]
     assert axes[4].get_images()[0].get_array()[0, 0, 0] == 30
+
+
+def test_results_csv_round_trips_every_float_exactly(tmp_path):
+    """The tables are drawn from results.csv, so reading it back must give the metrics' own floats
+    (a fixed 6-decimal format moved a table value whenever one sat near a rounding boundary)."""
+    metrics = make_metrics("model_a")
+    metrics["clean"]["AP"] = 0.1 + 0.2             # 0.30000000000000004
+    metrics["meta"]["run"] = {"base_model": "model_0", "strategy": "advmix", "seed": 3}
+    df = collect_results([_dump(tmp_path / "m.json", metrics)])
+    write_results(df, tmp_path / "r.csv")
+    back = read_results(tmp_path / "r.csv")
+    assert back["value"].tolist() == df["value"].tolist()
+    assert back.loc[back["corruption"] == "clean", "value"].iloc[0] == 0.1 + 0.2
+    assert set(back["base_model"]) == {"model_0"} and set(back["run_seed"]) == {3}
+
+
+def test_a_malformed_run_block_names_the_file(tmp_path):
+    metrics = make_metrics("model_a")
+    metrics["meta"]["run"] = {"base_model": "m", "strategy": "advmix", "seed": "zero"}
+    with pytest.raises(ValueError, match=r"m.json: 'meta.run.seed' must be an integer"):
+        collect_results([_dump(tmp_path / "m.json", metrics)])

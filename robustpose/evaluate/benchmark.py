@@ -12,7 +12,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 from tqdm import tqdm
@@ -148,11 +148,29 @@ def evaluate_model(estimator: PoseEstimator, annotation_file: str | os.PathLike,
     return metrics
 
 
+def corruption_categories(corruptions: list[str]) -> dict[str, str]:
+    """``{corruption: category}`` in the grouping of the benchmark the set belongs to (PoseBench's
+    ten get PoseBench's categories, COCO-C's fifteen ImageNet-C's)."""
+    family = benchmark_family(list(corruptions))
+    return {c: category_of(c, family) for c in corruptions}
+
+
+def metrics_meta(label: str, dataset: str, model: dict[str, Any], metric: str, *, boxes: str, flip_test: bool,
+                 corruptions: list[str], run: dict[str, Any]) -> dict[str, Any]:
+    """The ``meta`` block of a metrics file: what was evaluated, how, and the run's identity.
+
+    ``run`` (base_model, strategy, seed) is what the tables group by, so no reader has to parse
+    it out of ``label``; ``model`` is ``describe_model``'s architecture description.
+    """
+    return {"model": label, "dataset": dataset, **model, "metric": metric, "boxes": boxes,
+            "flip_test": flip_test, "categories": corruption_categories(corruptions), "run": dict(run)}
+
+
 def summarise(metrics: dict, primary: str = "AP") -> dict:
     """Add ``summary`` (mPC, rPC, mRR, per category) for the primary metric."""
     corrupted = {c: {s: m[primary] for s, m in sev.items()} for c, sev in metrics["corrupted"].items()}
-    family = benchmark_family(list(corrupted))   # PoseBench's set gets PoseBench's categories
-    cats = {c: category_of(c, family) for c in corrupted}
-    return robustness_summary(metrics["clean"][primary], corrupted, cats) if corrupted else {}
+    if not corrupted:
+        return {}
+    return robustness_summary(metrics["clean"][primary], corrupted, corruption_categories(list(corrupted)))
 
 

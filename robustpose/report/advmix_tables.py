@@ -1,20 +1,18 @@
 """AdvMix tables (Wang et al. Table 2 and the mixing ablation) from the long results table.
 
-Fine-tuned models are named ``<base>+<strategy>-s<seed>`` (the ``advmix@`` stages); ``<base>``
-alone is the clean model, the paper's "Standard". Repeats over seeds are averaged and their
+Each run's base model, strategy and seed are columns of the long table (``RUN_FIELDS``, from the
+metrics file's ``meta.run``); a run with strategy ``clean`` is the clean model, the paper's "Standard". Repeats over seeds are averaged and their
 spread shown as ``mean ± std`` (sample std, n in its own column), so a reader sees whether a
 difference between strategies is larger than the noise of one fine-tuning run.
 """
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
-from robustpose.report.results_table import display_name
+from robustpose.evaluate.robustness import relative_scores
+from robustpose.report.results_table import CLEAN_STRATEGY, display_name
 from robustpose.report.tables import metric_label, robustness_parts
 
-_NAME = re.compile(r"^(?P<base>[^+]+)\+(?P<strategy>[a-z_]+)-s(?P<seed>\d+)$")
 # Row labels and order of the paper's ablation (Table 6) plus the controls we add.
 STRATEGY_LABELS = {
     "clean": "Standard (clean model)",
@@ -30,22 +28,24 @@ STRATEGY_LABELS = {
 }
 
 
-def parse_model_name(name: str) -> tuple[str, str, int | None]:
-    """``(base model, strategy, seed)``; a clean model is ``(name, "clean", None)``."""
-    m = _NAME.match(name)
-    if not m:
-        return name, "clean", None
-    return m["base"], m["strategy"], int(m["seed"])
+def run_identities(df: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """One row per run (``model``) of ``dataset``: its base model, strategy and seed."""
+    sub = df[df["dataset"] == dataset]
+    runs = sub[["model", "base_model", "strategy", "run_seed"]].drop_duplicates()
+    clashing = runs["model"][runs["model"].duplicated()]
+    if len(clashing):
+        raise ValueError(f"dataset {dataset!r}: run {clashing.iloc[0]!r} has more than one identity "
+                         f"(base_model, strategy, run_seed) in the results")
+    return runs.rename(columns={"base_model": "base", "run_seed": "seed"}).set_index("model")
 
 
-def strategy_groups(models: list[str]) -> list[tuple[str, str, list[str]]]:
+def strategy_groups(runs: pd.DataFrame) -> list[tuple[str, str, list[str]]]:
     """``(base, strategy, models)`` for each base model that has fine-tuned variants, the clean
     model first and then the strategies in ``STRATEGY_LABELS`` order (the tables' row order)."""
-    parsed = {m: parse_model_name(m) for m in models}
     groups = []
-    for base in sorted({b for b, s, _ in parsed.values() if s != "clean"}):
+    for base in sorted(set(runs.loc[runs["strategy"] != CLEAN_STRATEGY, "base"])):
         for strategy in STRATEGY_LABELS:
-            members = [m for m, (b, s, _) in parsed.items() if b == base and s == strategy]
+            members = sorted(runs.index[(runs["base"] == base) & (runs["strategy"] == strategy)])
             if members:
                 groups.append((base, strategy, members))
     return groups
@@ -54,12 +54,13 @@ def strategy_groups(models: list[str]) -> list[tuple[str, str, list[str]]]:
 def per_run_scores(df: pd.DataFrame, dataset: str, metric: str) -> pd.DataFrame:
     """One row per evaluated model: base, strategy, seed, clean, mPC, rPC (fractions)."""
     clean, per_corr, _ = robustness_parts(df, dataset, metric)
+    ids = run_identities(df, dataset)
     rows = []
     for model in clean.index:
-        base, strategy, seed = parse_model_name(model)
-        mpc = float(per_corr.loc[model].mean())
-        rows.append({"model": model, "base": base, "strategy": strategy, "seed": seed, "clean": float(clean[model]),
-                     "mPC": mpc, "rPC": mpc / float(clean[model]) if clean[model] > 0 else 0.0})
+        scores = relative_scores(float(clean[model]), per_corr.loc[model].to_numpy())
+        rows.append({"model": model, "base": ids.at[model, "base"], "strategy": ids.at[model, "strategy"],
+                     "seed": ids.at[model, "seed"], "clean": float(clean[model]), "mPC": scores["mPC"],
+                     "rPC": scores["rPC"]})
     return pd.DataFrame(rows)
 
 
@@ -82,7 +83,7 @@ def ablation_table(df: pd.DataFrame, dataset: str, metric: str = "AP") -> pd.Dat
     label = metric_label(metric)
     delta_cols = [f"Δ{label} vs FT", "ΔmPC vs FT"]
     rows = []
-    for base, strategy, members in strategy_groups(list(runs.index)):
+    for base, strategy, members in strategy_groups(runs):
         g = runs.loc[members]
         control = runs[(runs["base"] == base) & (runs["strategy"] == "standard")].set_index("seed")
         row = {"Model": base, "Method": STRATEGY_LABELS[strategy], "n": len(g),
@@ -124,7 +125,7 @@ def per_corruption_table(df: pd.DataFrame, dataset: str, metric: str = "AP") -> 
     the strategy's seeds (``n``), in percent. Shows *which* corruptions a strategy moves."""
     clean, per_corr, _ = robustness_parts(df, dataset, metric)
     rows = []
-    for base, strategy, models in strategy_groups(list(clean.index)):
+    for base, strategy, models in strategy_groups(run_identities(df, dataset)):
         means = per_corr.loc[models].mean(axis=0)
         row = {"Model": base, "Method": STRATEGY_LABELS[strategy], "n": len(models),
                metric_label(metric): f"{100.0 * clean.loc[models].mean():.1f}", "mPC": f"{100.0 * means.mean():.1f}"}
@@ -134,9 +135,9 @@ def per_corruption_table(df: pd.DataFrame, dataset: str, metric: str = "AP") -> 
 
 
 def has_finetuned(df: pd.DataFrame) -> bool:
-    return any(parse_model_name(m)[2] is not None for m in set(df["model"]))
+    """Whether any run in ``df`` is a fine-tuned one (the AdvMix tables are written only then)."""
+    return bool((df["strategy"] != CLEAN_STRATEGY).any())
 
 
-__all__ = ["STRATEGY_LABELS", "ablation_table", "has_finetuned", "parse_model_name", "per_corruption_table", "per_run_scores",
-           "strategy_groups",
-           "standard_vs_advmix_table"]
+__all__ = ["STRATEGY_LABELS", "ablation_table", "has_finetuned", "per_corruption_table", "per_run_scores",
+           "run_identities", "standard_vs_advmix_table", "strategy_groups"]

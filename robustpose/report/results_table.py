@@ -17,7 +17,14 @@ import pandas as pd
 
 from robustpose._io import read_json, write_text_atomic
 
-RESULT_COLUMNS = ("dataset", "model", "corruption", "category", "severity", "metric", "value")
+RESULT_COLUMNS = ("dataset", "model", "base_model", "strategy", "run_seed", "corruption", "category", "severity",
+                  "metric", "value")
+# A run's identity, from the metrics file's ``meta.run`` (evaluate stage): the clean model a
+# fine-tuned run started from, its fine-tuning strategy and seed. Tables group by these fields;
+# nothing parses them out of the run's name. A file without ``meta.run`` is a model evaluated as
+# itself (``strategy="clean"``, no seed).
+RUN_FIELDS = ("base_model", "strategy", "run_seed")
+CLEAN_STRATEGY = "clean"
 INFO_COLUMNS = ("model", "dataset", "input_size", "head", "metric")
 CLEAN = "clean"
 
@@ -98,6 +105,7 @@ def metrics_to_rows(metrics: Mapping[str, Any], source: str = "<metrics dict>") 
     """
     meta = _require(metrics, "meta", "", source)
     model = str(_require(meta, "model", "meta", source))
+    run = _run_identity(meta, model, source)
     dataset = str(_require(meta, "dataset", "meta", source))
     primary = str(_require(meta, "metric", "meta", source))
     categories = _require(meta, "categories", "meta", source)
@@ -107,7 +115,7 @@ def metrics_to_rows(metrics: Mapping[str, Any], source: str = "<metrics dict>") 
         raise ValueError(f"{source}: 'corrupted' must be a JSON object, got {type(corrupted).__name__}")
 
     rows = [
-        dict(dataset=dataset, model=model, corruption=CLEAN, category=CLEAN, severity=0, metric=k, value=v)
+        dict(dataset=dataset, model=model, **run, corruption=CLEAN, category=CLEAN, severity=0, metric=k, value=v)
         for k, v in _metric_rows(clean, "clean", primary, source)
     ]
     for corruption in corruption_order(corrupted):
@@ -126,11 +134,24 @@ def metrics_to_rows(metrics: Mapping[str, Any], source: str = "<metrics dict>") 
                 )
             where = f"corrupted.{corruption}.{sev_key}"
             rows.extend(
-                dict(dataset=dataset, model=model, corruption=corruption, category=category,
+                dict(dataset=dataset, model=model, **run, corruption=corruption, category=category,
                      severity=severity, metric=k, value=v)
                 for k, v in _metric_rows(values, where, primary, source)
             )
     return rows
+
+
+def _run_identity(meta: Mapping[str, Any], model: str, source: str) -> dict[str, Any]:
+    run = meta.get("run")
+    if run is None:
+        return {"base_model": model, "strategy": CLEAN_STRATEGY, "run_seed": None}
+    if not isinstance(run, Mapping):
+        raise ValueError(f"{source}: 'meta.run' must be a JSON object, got {type(run).__name__}")
+    seed = run.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise ValueError(f"{source}: 'meta.run.seed' must be an integer or null, got {seed!r}")
+    return {"base_model": str(_require(run, "base_model", "meta.run", source)),
+            "strategy": str(_require(run, "strategy", "meta.run", source)), "run_seed": seed}
 
 
 def sort_results(df: pd.DataFrame) -> pd.DataFrame:
@@ -142,8 +163,11 @@ def sort_results(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
-    return df.astype({"severity": "int64", "value": "float64"})
+    return _typed(pd.DataFrame(rows, columns=list(RESULT_COLUMNS)))
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    return df.astype({"severity": "int64", "value": "float64", "run_seed": "Int64"})
 
 
 def _load(path: Path) -> dict:
@@ -222,12 +246,15 @@ def dataset_metric(info: pd.DataFrame, dataset: str) -> str:
 
 
 def write_results(df: pd.DataFrame, path: str | Path) -> None:
-    """Write the long table as CSV atomically with fixed float formatting (byte-identical reruns)."""
+    """Write the long table as CSV atomically (byte-identical reruns).
+
+    Values are written in full (shortest round-trip) precision: the tables are drawn from this
+    file, so reading it back must give the very floats the metrics files hold."""
     missing = [c for c in RESULT_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"write_results: DataFrame lacks columns {missing}; expected {list(RESULT_COLUMNS)}")
     buf = io.StringIO()
-    sort_results(df[list(RESULT_COLUMNS)]).to_csv(buf, index=False, float_format="%.6f", lineterminator="\n")
+    sort_results(df[list(RESULT_COLUMNS)]).to_csv(buf, index=False, lineterminator="\n")
     write_text_atomic(path, buf.getvalue())
 
 
@@ -237,9 +264,10 @@ def read_results(path: str | Path) -> pd.DataFrame:
     Raises:
         ValueError: a column of ``RESULT_COLUMNS`` is missing.
     """
-    df = pd.read_csv(path, dtype={"dataset": str, "model": str, "corruption": str, "category": str,
-                                  "metric": str})
+    df = pd.read_csv(path, dtype={"dataset": str, "model": str, "base_model": str, "strategy": str,
+                                  "corruption": str, "category": str, "metric": str}, keep_default_na=False,
+                     na_values={"run_seed": [""]})
     missing = [c for c in RESULT_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"{path}: missing columns {missing}; expected {list(RESULT_COLUMNS)}")
-    return sort_results(df[list(RESULT_COLUMNS)].astype({"severity": "int64", "value": "float64"}))
+    return sort_results(_typed(df[list(RESULT_COLUMNS)]))

@@ -8,7 +8,8 @@ Definitions (Wang et al., Eq. 1-4; PoseBench for mRR), with ``P_{c,s}`` the metr
     mRR = mean_c (mean_s P_{c,s} / P_clean)
 
 With one clean value per model, mRR equals rPC algebraically; both are reported because the two
-papers name them differently. Every corruption present in the DataFrame for the dataset enters the
+papers name them differently. All three come from ``robustpose.evaluate.robustness.relative_scores``,
+the one definition the evaluate stage uses too. Every corruption present in the DataFrame for the dataset enters the
 means: the caller picks the set by filtering the DataFrame. Tables show percent with one decimal,
 as the paper does (AP 0.714 -> 71.4); ``summary_metrics`` keeps fractions for ``dvc metrics diff``.
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from robustpose._io import write_text_atomic
+from robustpose.evaluate.robustness import relative_scores
 from robustpose.report.results_table import CLEAN, corruption_order, display_name
 
 # Primary metric per dataset when the caller does not say (COCO-style first, then MPII).
@@ -87,8 +89,8 @@ def robustness_parts(df: pd.DataFrame, dataset: str, metric: str) -> tuple[pd.Se
     return clean, per_corr, categories
 
 
-def _pct(x: float) -> float:
-    return round(100.0 * float(x), 1)
+def _pct(x: float | None) -> float:
+    return float("nan") if x is None else round(100.0 * float(x), 1)
 
 
 def metric_label(metric: str) -> str:
@@ -121,9 +123,9 @@ def robustness_table(df: pd.DataFrame, info: pd.DataFrame, dataset: str, metric:
             raise ValueError(f"dataset {dataset!r}: model {model!r} missing from model info "
                              f"(has {sorted(sizes.index)})")
         means = per_corr.loc[model]
-        mpc = means.mean()
+        scores = relative_scores(float(clean[model]), means.to_numpy())
         row = {"Method": model, "Input size": sizes[model], metric_label(metric): _pct(clean[model]),
-               "mPC": _pct(mpc), "rPC": _pct(mpc / clean[model]), "mRR": _pct((means / clean[model]).mean())}
+               **{k: _pct(scores[k]) for k in ("mPC", "rPC", "mRR")}}
         row.update({display_name(c): _pct(v) for c, v in means.items()})
         rows.append(row)
     return pd.DataFrame(rows)
@@ -142,10 +144,11 @@ def category_table(df: pd.DataFrame, dataset: str, metric: str = "AP") -> pd.Dat
     for model in clean.index:
         row = {"Method": model, metric_label(metric): _pct(clean[model])}
         for cat in cat_order:
-            mpc = per_corr.loc[model, [c for c, k in categories.items() if k == cat]].mean()
+            scores = relative_scores(float(clean[model]),
+                                     per_corr.loc[model, [c for c, k in categories.items() if k == cat]].to_numpy())
             label = cat.replace("_", " ").title()
-            row[f"{label} mPC"] = _pct(mpc)
-            row[f"{label} rPC"] = _pct(mpc / clean[model])
+            row[f"{label} mPC"] = _pct(scores["mPC"])
+            row[f"{label} rPC"] = _pct(scores["rPC"])
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -201,15 +204,10 @@ def summary_metrics(df: pd.DataFrame, metrics: Mapping[str, str] | None = None) 
         clean, per_corr, _ = robustness_parts(df, dataset, metric)
         out[dataset] = {}
         for model in clean.index:
-            means = per_corr.loc[model]
-            mpc = float(means.mean())
             c = float(clean[model])
-            out[dataset][model] = {
-                f"{metric}_clean": round(c, 4),
-                "mPC": round(mpc, 4),
-                "rPC": round(mpc / c, 4) if c else None,
-                "mRR": round(float((means / c).mean()), 4) if c else None,
-            }
+            scores = relative_scores(c, per_corr.loc[model].to_numpy())
+            out[dataset][model] = {f"{metric}_clean": round(c, 4),
+                                   **{k: None if v is None else round(v, 4) for k, v in scores.items()}}
     return out
 
 
