@@ -1,4 +1,4 @@
-"""End-to-end: stages/lift.py on tiny params in a temporary directory (run in-process)."""
+"""End-to-end: stages/lift.py (and lift_report.py) on tiny params in a temporary directory (in-process)."""
 from __future__ import annotations
 
 import importlib.util
@@ -22,24 +22,25 @@ TINY = {
 }
 
 
-def _stage():
+def _stage(name: str = "lift"):
     if str(ROOT / "stages") not in sys.path:
         sys.path.insert(0, str(ROOT / "stages"))
-    spec = importlib.util.spec_from_file_location("stage_lift", ROOT / "stages" / "lift.py")
+    spec = importlib.util.spec_from_file_location(f"stage_{name}", ROOT / "stages" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def _run(tmp: Path, lift: dict, out: str = "out", extra: tuple[str, ...] = ()) -> None:
-    """Run the stage the way ``python stages/lift.py`` does (``_common.run`` included)."""
-    stage = _stage()
+def _run(tmp: Path, lift: dict, out: str = "out", extra: tuple[str, ...] = (), stage: str = "lift") -> None:
+    """Run the stage the way ``python stages/<stage>.py`` does (``_common.run`` included), then
+    ``lift_report`` on its results, as dvc.yaml chains them."""
+    module, report = _stage(stage), _stage("lift_report")
     import _common as C
 
     (tmp / "params.yaml").write_text(yaml.safe_dump({"seed": 0, "lift": lift}))
-    argv = ["--results", f"{out}/results.json", "--metrics", f"{out}/metrics.json",
-            "--tables-dir", f"{out}/tables", "--figures-dir", f"{out}/figures", *extra]
-    C.run(lambda: stage.main(argv))
+    C.run(lambda: module.main(["--results", f"{out}/results.json", "--metrics", f"{out}/metrics.json", *extra]))
+    C.run(lambda: report.main(["--results", f"{out}/results.json", "--tables-dir", f"{out}/tables",
+                               "--figures-dir", f"{out}/figures"]))
 
 
 @pytest.mark.slow

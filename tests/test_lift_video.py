@@ -304,7 +304,7 @@ TINY_LIFT = {
     "lifters": ["tcn"], "variants": ["baseline", "caconv"], "seeds": [0], "corruptions": ["occlusion"],
     "severities": [1, 5], "tcn_width": 16, "transformer_width": 16, "steps": 8, "batch_size": 16, "lr": 0.004,
     "lr_final": 0.1, "tagn_sigma": 0.05, "tagn_rho": 0.8, "tagn_prob": 0.5, "eval_stride": 4, "threads": 1,
-    "device": "cpu", "workers": 1, "inputs": "video", "video_corruptions": ["gaussian_noise", "pixelate"],
+    "device": "cpu", "workers": 1, "video_corruptions": ["gaussian_noise", "pixelate"],
     "video_detector": "simplebaseline_r18", "video_cameras": 1, "video_person_px": 64, "video_flip_test": False,
 }
 
@@ -320,16 +320,14 @@ def tiny_checkpoint(tiny_net, tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("by_command_line", [False, True])
 def test_stage_in_video_mode_end_to_end(tmp_path, monkeypatch, tiny_checkpoint, by_command_line):
-    """Video mode from params, or as dvc.yaml's lift_video@<model> asks for it: --inputs and
-    --detector-model override a `lift:` section written for keypoint mode."""
+    """stages/lift_video.py from params, or as dvc.yaml's lift_video@<model> runs it: --detector-model
+    overrides lift.video_detector."""
     monkeypatch.chdir(tmp_path)
     if by_command_line:
-        lift = {**TINY_LIFT, "inputs": "keypoints", "video_detector": "other",
-                "video_checkpoints": {"simplebaseline_r18": str(tiny_checkpoint)}}
-        _run(tmp_path, lift, extra=("--inputs", "video", "--detector-model", "simplebaseline_r18",
-                                    "--detector", str(tiny_checkpoint)))
+        lift = {**TINY_LIFT, "video_detector": "other", "video_checkpoints": {"simplebaseline_r18": str(tiny_checkpoint)}}
+        _video(tmp_path, lift, extra=("--detector-model", "simplebaseline_r18", "--detector", str(tiny_checkpoint)))
     else:
-        _run(tmp_path, TINY_LIFT, extra=("--detector", str(tiny_checkpoint)))
+        _video(tmp_path, TINY_LIFT, extra=("--detector", str(tiny_checkpoint)))
     out = tmp_path / "out"
     results = json.loads((out / "results.json").read_text())
     metrics = json.loads((out / "metrics.json").read_text())
@@ -353,7 +351,7 @@ def test_stage_in_video_mode_end_to_end(tmp_path, monkeypatch, tiny_checkpoint, 
     ({"video_detector": "mpii_res50_256x256"}, ("--detector", "CKPT"), "mpii keypoint layout"),
     ({"video_detector": "ae_hrnet_w32_512"}, ("--detector", "CKPT"), "bottom-up"),
     ({"video_cameras": 0}, ("--detector", "CKPT"), "lift.video_cameras"),
-    ({"inputs": "images"}, ("--detector", "CKPT"), "lift.inputs"),
+    ({"video_cameras": None}, ("--detector", "CKPT"), "lift.video_cameras"),
     ({"video_flip_test": "no"}, ("--detector", "CKPT"), "lift.video_flip_test"),
     ({}, ("--detector", "nowhere.pt"), "nowhere.pt: detector checkpoint not found"),
 ])
@@ -362,35 +360,40 @@ def test_stage_video_mode_rejects_bad_params_in_one_line(tmp_path, monkeypatch, 
     monkeypatch.chdir(tmp_path)
     extra = tuple(str(tiny_checkpoint) if a == "CKPT" else a for a in extra)
     with pytest.raises(SystemExit) as exc:
-        _run(tmp_path, {**TINY_LIFT, **change}, extra=extra)
+        _video(tmp_path, {**TINY_LIFT, **change}, extra=extra)
     assert message in str(exc.value.code) and "\n" not in str(exc.value.code)
 
 
 def test_stage_in_video_mode_at_paper_scale(tmp_path, monkeypatch, tiny_checkpoint, clip):
-    """``dataset: h36m`` + ``inputs: video``: Human3.6M files under --data, frames under --frames."""
+    """``dataset: h36m`` on the video path: Human3.6M files under --data, frames under --frames."""
     monkeypatch.chdir(tmp_path)
     _write_h36m_video(tmp_path / "h36m", clip)
     lift = {**TINY_LIFT, "dataset": "h36m", "video_corruptions": ["jpeg_compression"], "severities": [5],
             "video_cameras": 2}
-    _run(tmp_path, lift, extra=("--data", "h36m", "--detector", str(tiny_checkpoint), "--frames", "h36m/images"))
+    _video(tmp_path, lift, extra=("--data", "h36m", "--detector", str(tiny_checkpoint), "--frames", "h36m/images"))
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     assert results["videos"] == ["S9_Walking_1.54138969", "S9_Walking_1.55011271"]
     assert set(results["runs"]["tcn"]["baseline"]["0"]) == {"clean", "jpeg_compression"}
     with pytest.raises(SystemExit) as exc:
-        _run(tmp_path, lift, extra=("--data", "h36m", "--detector", str(tiny_checkpoint)))
+        _video(tmp_path, lift, extra=("--data", "h36m", "--detector", str(tiny_checkpoint)))
     assert "needs --frames" in str(exc.value.code)
 
 
 def test_keypoints_mode_needs_no_video_keys_and_ignores_them(tmp_path, monkeypatch):
-    """``inputs: keypoints`` (or no ``inputs``) runs the keypoint benchmark; the video keys may be
-    absent, and present ones change no byte of the outputs."""
+    """stages/lift.py needs no video key, and present ones change no byte of its outputs."""
     monkeypatch.chdir(tmp_path)
-    base = {k: v for k, v in TINY_LIFT.items() if not (k == "inputs" or k.startswith("video_"))}
+    base = {k: v for k, v in TINY_LIFT.items() if not k.startswith("video_")}
     base.update(variants=["baseline"], steps=4)
     _run(tmp_path, base)
     first = {p.name: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
-    _run(tmp_path, {**base, **{k: v for k, v in TINY_LIFT.items() if k.startswith("video_")}, "inputs": "keypoints"},
-         extra=("--detector", "ignored.pt"))
+    _run(tmp_path, {**base, **{k: v for k, v in TINY_LIFT.items() if k.startswith("video_")}})
     second = {p.name: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
     assert first.keys() == second.keys() and all(first[k] == second[k] for k in first)
     assert json.loads(first["results.json"])["conditions"] == ["clean", "occlusion"]
+    with pytest.raises(SystemExit) as exc:                   # the video path requires them
+        _video(tmp_path, base, extra=("--detector", "x.pt"))
+    assert "lift.video_corruptions" in str(exc.value.code)
+
+
+def _video(tmp: Path, lift: dict, extra: tuple[str, ...] = ()) -> None:
+    _run(tmp, lift, extra=extra, stage="lift_video")
