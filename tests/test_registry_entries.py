@@ -1,5 +1,6 @@
 """Every registry of the project, through its public functions: each listed name can be
-fetched, and an unknown name fails with the shared listing error."""
+fetched, and an unknown name fails with the shared listing error. Also the model catalogue,
+which resolves a name across the embedded and pretrained registries."""
 from __future__ import annotations
 
 import re
@@ -12,7 +13,7 @@ from robustpose._registry import Registry
 from robustpose.corrupt import registry as corrupt_registry
 from robustpose.data import sources
 from robustpose.lift import corruptions as lift_corruptions
-from robustpose.models import pretrained
+from robustpose.models import catalogue, pretrained
 from robustpose.models import registry as model_registry
 
 UNKNOWN = "no_such_entry"
@@ -55,3 +56,21 @@ def test_lift_apply_reports_an_unknown_name_with_the_listing():
     with pytest.raises(KeyError, match=re.escape(f"'{UNKNOWN}'; valid: {listing}")):
         lift_corruptions.apply(UNKNOWN, None, 1, None)
 
+
+def test_catalogue_resolves_both_kinds():
+    for name in model_registry.list_models():
+        entry = catalogue.resolve(name)
+        assert isinstance(entry, model_registry.ModelSpec) and entry == model_registry.model_spec(name)
+    for name in pretrained.list_pretrained():
+        entry = catalogue.resolve(name)
+        assert isinstance(entry, pretrained.PretrainedModel) and entry.name == name
+    # no name in both: the embedded-first precedence never hides a checkpoint
+    assert not set(model_registry.list_models()) & set(pretrained.list_pretrained())
+
+
+def test_catalogue_unknown_name_lists_both_kinds():
+    embedded = ", ".join(model_registry.list_models())
+    published = ", ".join(pretrained.list_pretrained())
+    expected = f"unknown model '{UNKNOWN}'; valid names: embedded models: {embedded}; pretrained models: {published}"
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        catalogue.resolve(UNKNOWN)
