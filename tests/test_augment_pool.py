@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
+from robustpose._registry import Registry
 from robustpose.seeding import rng_for
 from robustpose.train import augment_pool as pool
 
@@ -45,12 +46,13 @@ def test_pool_never_calls_a_benchmark_corruption(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("the augmentation pool called a benchmark corruption")
 
-    for name in corrupt.names():
-        entry = registry.get(name)
-        monkeypatch.setitem(registry._REGISTRY, name, dataclasses.replace(entry, fn=forbidden))
+    forbidding = Registry(registry._REGISTRY.kind)
+    for name, entry in registry._REGISTRY.items():
+        forbidding.register(name, dataclasses.replace(entry, fn=forbidden))
         for module in (imagenet_c, posebench):
             if hasattr(module, name):
                 monkeypatch.setattr(module, name, forbidden)
+    monkeypatch.setattr(registry, "_REGISTRY", forbidding)
     monkeypatch.setattr(corrupt, "apply", forbidden)
     monkeypatch.setattr(corrupt, "apply_reference", forbidden)
     with pytest.raises(AssertionError):   # the patch is live

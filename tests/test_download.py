@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from robustpose._registry import Registry
 from robustpose.data import download as dl
 from robustpose.data import sources
 from robustpose.data.download import DownloadError, ManualDownloadRequired, download, extract, fetch
@@ -387,7 +388,10 @@ def test_unknown_source_lists_valid_names():
 
 @pytest.fixture
 def fake_registry(monkeypatch):
-    registry = dict(sources._REGISTRY)
+    """A copy of the sources registry that a test may add entries to."""
+    registry = Registry(sources._REGISTRY.kind)
+    for name, src in sources._REGISTRY.items():
+        registry.register(name, src)
     monkeypatch.setattr(sources, "_REGISTRY", registry)
     return registry
 
@@ -400,7 +404,7 @@ def test_fetch_downloads_and_extracts(host, tmp_path, fake_registry, monkeypatch
         zf.writestr("junk/skip.txt", b"no")
     host.files["imgs.zip"] = zdata.getvalue()
     host.files["ann.json"] = b'{"images": []}'
-    fake_registry["fakeset"] = DatasetSource(
+    fake_registry.register("fakeset", DatasetSource(
         name="fakeset", homepage="http://example", licence_note="test data",
         files=(
             RemoteFile("imgs.zip", host.url("imgs.zip"), _sha(host.files["imgs.zip"]),
@@ -408,7 +412,7 @@ def test_fetch_downloads_and_extracts(host, tmp_path, fake_registry, monkeypatch
             # The registry URL is dead; the alternate serves the pinned content.
             RemoteFile("ann.json", host.url("dead/ann.json"), _sha(host.files["ann.json"]), None,
                        None, (), "third_party", alt_urls=(host.url("ann.json"),)),
-        ))
+        )))
     monkeypatch.delenv("ROBUSTPOSE_MIRROR_FAKESET", raising=False)
     out = fetch("fakeset", tmp_path, **FAST)
     base = tmp_path / "fakeset"
@@ -424,9 +428,9 @@ def test_fetch_downloads_and_extracts(host, tmp_path, fake_registry, monkeypatch
 
 def test_fetch_mirror_env_is_used(host, tmp_path, fake_registry, monkeypatch):
     host.files["mirror/a.json"] = b"[1]"
-    fake_registry["fakemirror"] = DatasetSource(
+    fake_registry.register("fakemirror", DatasetSource(
         name="fakemirror", homepage="http://example", licence_note="test",
-        files=(RemoteFile("a.json", "http://127.0.0.1:9/never", _sha(b"[1]"), 3, None, (), "verified"),))
+        files=(RemoteFile("a.json", "http://127.0.0.1:9/never", _sha(b"[1]"), 3, None, (), "verified"),)))
     monkeypatch.setenv("ROBUSTPOSE_MIRROR_FAKEMIRROR", host.url("mirror"))
     out = fetch("fakemirror", tmp_path, **FAST)
     assert out["a.json"].read_bytes() == b"[1]"
@@ -568,9 +572,9 @@ def test_fetch_checksum_override_pins_what_a_mirror_serves(host, tmp_path, fake_
     """A mirror serving other bytes (a subset) is accepted only against the sha256 the user pins."""
     published, subset = _payload(3000, seed=1), _payload(1000, seed=2)
     host.files["a.bin"] = subset
-    fake_registry["fakeover"] = DatasetSource(
+    fake_registry.register("fakeover", DatasetSource(
         name="fakeover", homepage="http://example", licence_note="test",
-        files=(RemoteFile("a.bin", host.url("a.bin"), _sha(published), len(published), None, (), "verified"),))
+        files=(RemoteFile("a.bin", host.url("a.bin"), _sha(published), len(published), None, (), "verified"),)))
     monkeypatch.delenv("ROBUSTPOSE_MIRROR_FAKEOVER", raising=False)
     with pytest.raises(ValueError, match="size mismatch"):
         fetch("fakeover", tmp_path, **FAST)

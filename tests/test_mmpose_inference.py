@@ -30,6 +30,7 @@ import pytest
 import torch
 
 from robustpose.data.images import read_image
+from robustpose.models import catalogue
 from robustpose.models import crop as C
 from robustpose.models import mmpose_inference as MI
 from robustpose.models.checkpoint import load_pretrained
@@ -420,7 +421,7 @@ def test_load_estimator_pretrained_models(tmp_path, loaded, monkeypatch):
         MI.load_estimator("simplebaseline_res50_256x192", str(td_path))
     # ...so the dispatch is checked with the check off and tiny stand-ins for the entries.
     stand_ins = {"simplebaseline_res50_256x192": tiny_td, "ae_hrnet_w32_512": tiny_ae}
-    monkeypatch.setattr(MI, "pretrained_model", lambda name: stand_ins[name])
+    monkeypatch.setattr(catalogue, "pretrained_model", lambda name: stand_ins[name])
     td = MI.load_estimator("simplebaseline_res50_256x192", str(td_path), batch_size=3, flip_test=False, device=CPU)
     assert isinstance(td, PoseEstimator) and isinstance(td.net, MI.TopdownAdapter)
     assert (td.batch_size, td.flip_test, td.input_hw, td.net.num_keypoints) == (3, False, (256, 192), 17)

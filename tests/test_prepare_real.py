@@ -28,6 +28,7 @@ if not REALDATA.is_dir():
     pytest.skip(f"real-data samples not found at {REALDATA} (../shared is not checked out beside "
                 "the repository)", allow_module_level=True)
 
+from robustpose._registry import Registry  # noqa: E402
 from robustpose.data import sources  # noqa: E402
 from robustpose.data.coco_format import load_annotations  # noqa: E402
 from robustpose.data.download import fetch  # noqa: E402
@@ -180,14 +181,19 @@ def mirrored_registry(served: dict[str, dict[str, bytes]]):
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
         with pytest.MonkeyPatch.context() as mp:
+            patched: dict[str, sources.DatasetSource] = {}
             for ds, files in served.items():
                 mp.delenv(sources.mirror_env_var(ds), raising=False)
                 src = sources.source(ds)
                 assert {f.name for f in src.files} == set(files), ds  # the test mirrors the registry
-                patched = tuple(dataclasses.replace(
+                mirrored = tuple(dataclasses.replace(
                     f, url=f"{base}/{ds}/{f.name}", sha256=hashlib.sha256(files[f.name]).hexdigest(),
                     bytes=len(files[f.name]), md5=None, alt_urls=()) for f in src.files)
-                mp.setitem(sources._REGISTRY, ds, dataclasses.replace(src, files=patched))
+                patched[ds] = dataclasses.replace(src, files=mirrored)
+            registry = Registry(sources._REGISTRY.kind)
+            for ds, src in sources._REGISTRY.items():
+                registry.register(ds, patched.get(ds, src))
+            mp.setattr(sources, "_REGISTRY", registry)
             yield base
     finally:
         server.shutdown()

@@ -19,6 +19,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from robustpose._registry import Registry
+
 CorruptionFn = Callable[[np.ndarray, int, np.random.Generator, Optional[dict]], np.ndarray]
 
 FAMILIES = ("imagenet_c", "imagenet_c_extra", "posebench")
@@ -40,7 +42,7 @@ class Corruption:
         return self.categories[self.family]
 
 
-_REGISTRY: dict[str, Corruption] = {}
+_REGISTRY: Registry[Corruption] = Registry("corruption")
 _MEMBERS: dict[str, list[str]] = {f: [] for f in FAMILIES}   # family -> names in benchmark order
 
 
@@ -55,9 +57,7 @@ def register(family: str, category: str, name: str | None = None) -> Callable[[C
 
     def deco(fn: CorruptionFn) -> CorruptionFn:
         key = name or fn.__name__
-        if key in _REGISTRY:
-            raise KeyError(f"corruption {key!r} is already registered")
-        _REGISTRY[key] = Corruption(key, fn, {family: category})
+        _REGISTRY.register(key, Corruption(key, fn, {family: category}))
         _MEMBERS[family].append(key)
         return fn
 
@@ -76,25 +76,20 @@ def add_member(family: str, category: str, name: str) -> None:
 
 def names(family: str | None = None, pattern: str = "*") -> list[str]:
     """Registered names, optionally one family's (in that benchmark's order) and a wildcard."""
-    if family is not None:
-        _check_family(family)
-    pool = list(_REGISTRY) if family is None else _MEMBERS[family]
-    return [n for n in pool if fnmatch.fnmatchcase(n, pattern)]
+    if family is None:
+        return _REGISTRY.names(pattern)
+    _check_family(family)
+    return [n for n in _MEMBERS[family] if fnmatch.fnmatchcase(n, pattern)]
 
 
 def get(name: str) -> Corruption:
     """The registry entry for ``name``; an unknown name lists the valid ones."""
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise KeyError(f"unknown corruption {name!r}; valid names: {', '.join(_REGISTRY)}") from None
+    return _REGISTRY.get(name)
 
 
 def check_names(requested: list[str]) -> None:
     """Raise one error naming every unknown corruption in ``requested``."""
-    unknown = [n for n in requested if n not in _REGISTRY]
-    if unknown:
-        raise ValueError(f"unknown corruption(s) {unknown}; valid names: {', '.join(_REGISTRY)}")
+    _REGISTRY.check_names(requested)
 
 
 def category_of(name: str, family: str | None = None) -> str:

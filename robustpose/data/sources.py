@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from robustpose._registry import Registry
+
 STATUSES = ("verified", "third_party", "UNVERIFIED")
 MIRROR_ENV_PREFIX = "ROBUSTPOSE_MIRROR_"
 
@@ -99,15 +101,12 @@ class DatasetSource:
 # The registry. Values transcribed from ../shared/SOURCES.yaml; see the entry named in each
 # comment for the publisher files behind them.
 # --------------------------------------------------------------------------------------------
-_REGISTRY: dict[str, DatasetSource] = {}
+_REGISTRY: Registry[DatasetSource] = Registry("dataset source")
 
 
 def _register(src: DatasetSource) -> DatasetSource:
-    """Add ``src``; a duplicate name is an error, never a silent overwrite."""
-    if src.name in _REGISTRY:
-        raise ValueError(f"dataset source {src.name!r} is already registered")
-    _REGISTRY[src.name] = src
-    return src
+    """Add ``src`` under its name; a duplicate name is an error (KeyError), never a silent overwrite."""
+    return _REGISTRY.register(src.name, src)
 
 
 _COCO_LICENCE = ("annotations CC BY 4.0; images under Flickr terms (per cocodataset.org terms of "
@@ -368,9 +367,7 @@ _register(DatasetSource(
 # --------------------------------------------------------------------------------------------
 def list_sources(pattern: str = "*") -> list[str]:
     """Names of registered dataset sources (sorted), optionally filtered by a glob pattern."""
-    from fnmatch import fnmatchcase
-
-    return sorted(n for n in _REGISTRY if fnmatchcase(n, pattern))
+    return sorted(_REGISTRY.names(pattern))
 
 
 def source(name: str) -> DatasetSource:
@@ -379,10 +376,7 @@ def source(name: str) -> DatasetSource:
     Raises:
         KeyError: unknown name; the message lists the valid ones.
     """
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise KeyError(f"unknown dataset source {name!r}; valid: {', '.join(list_sources())}") from None
+    return _REGISTRY.get(name)
 
 
 def mirror_env_var(dataset: str) -> str:

@@ -26,12 +26,12 @@ image corruptions of ``robustpose.corrupt`` applied frame by frame, then a 2D de
 """
 from __future__ import annotations
 
-import fnmatch
 from typing import Callable
 
 import numpy as np
 
 from robustpose import portable as pm
+from robustpose._registry import Registry
 from robustpose.lift.skeleton import skeleton_for
 
 SequenceCorruption = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
@@ -56,27 +56,22 @@ FRAME_DROP = {
     "burst": (2.0, 3.0, 4.0, 5.0, 6.0),              # mean length of a run of lost frames
 }
 
-_REGISTRY: dict[str, SequenceCorruption] = {}
+_REGISTRY: Registry[SequenceCorruption] = Registry("sequence corruption")
 
 
 def register(fn: SequenceCorruption) -> SequenceCorruption:
-    """Register ``fn`` under its function name; a duplicate name is an error."""
-    if fn.__name__ in _REGISTRY:
-        raise KeyError(f"sequence corruption {fn.__name__!r} is already registered")
-    _REGISTRY[fn.__name__] = fn
-    return fn
+    """Register ``fn`` under its function name; a duplicate name is an error (KeyError)."""
+    return _REGISTRY.add(fn)
 
 
 def names(pattern: str = "*") -> list[str]:
     """Registered corruption names (registration order) matching a wildcard."""
-    return [n for n in _REGISTRY if fnmatch.fnmatch(n, pattern)]
+    return _REGISTRY.names(pattern)
 
 
 def check_names(requested: list[str]) -> None:
     """Raise ValueError naming any unknown corruption and listing the valid ones."""
-    unknown = [n for n in requested if n not in _REGISTRY]
-    if unknown:
-        raise ValueError(f"unknown sequence corruption(s) {unknown}; valid: {names()}")
+    _REGISTRY.check_names(requested)
 
 
 def apply(name: str, seq2d: np.ndarray, severity: int, rng: np.random.Generator) -> np.ndarray:
@@ -86,14 +81,13 @@ def apply(name: str, seq2d: np.ndarray, severity: int, rng: np.random.Generator)
         KeyError: unknown name (the message lists the valid ones).
         ValueError: severity outside 1..5 or a sequence that is not ``(T, J, 3)``.
     """
-    if name not in _REGISTRY:
-        raise KeyError(f"unknown sequence corruption {name!r}; valid: {names()}")
+    fn = _REGISTRY.get(name)
     if severity not in SEVERITIES:
         raise ValueError(f"severity must be one of {SEVERITIES}, got {severity!r}")
     seq = np.asarray(seq2d)
     if seq.ndim != 3 or seq.shape[2] != 3 or seq.shape[0] < 1:
         raise ValueError(f"expected a (T, J, 3) keypoint sequence, got shape {seq.shape}")
-    out = _REGISTRY[name](seq.copy(), severity, rng)
+    out = fn(seq.copy(), severity, rng)
     out[..., 2] = np.clip(out[..., 2], 0.0, 1.0)
     return out.astype(seq.dtype, copy=False)
 

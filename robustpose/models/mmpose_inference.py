@@ -25,12 +25,13 @@ from robustpose._io import file_digest
 from robustpose.data.keypoints import AP10K_FLIP_PAIRS, COCO_FLIP_PAIRS, layout_for
 from robustpose.data.mpii import MPII_FLIP_PAIRS
 from robustpose.models._mmpose_compat import import_mmpose
+from robustpose.models.catalogue import resolve
 from robustpose.models.checkpoint import load_pretrained
 from robustpose.models.estimator import PoseEstimator, check_amp, default_device
 from robustpose.models.net import load_checkpoint, read_checkpoint
 from robustpose.models.pretrained import (DATASET_KEYPOINTS, PretrainedModel, check_requirements,
                                           list_pretrained, pretrained_model)
-from robustpose.models.registry import list_models, model_spec
+from robustpose.models.registry import ModelSpec
 
 # Keypoint layouts a model can predict: left/right pairs that a horizontal flip swaps.
 LAYOUT_FLIP_PAIRS: dict[str, tuple[tuple[int, int], ...]] = {
@@ -222,9 +223,14 @@ def _wrap_extract_feat(estimator: torch.nn.Module, amp: bool, as_list: bool) -> 
 
 # ---------------------------------------------------------------------------------------------
 # Entry points
-def _valid_names() -> str:
-    return (f"embedded models: {', '.join(list_models())}; "
-            f"pretrained models: {', '.join(list_pretrained())}")
+def _layout(model_name: str, entry: ModelSpec | PretrainedModel) -> str:
+    """``keypoint_layout`` of the catalogue entry ``entry`` (resolved from ``model_name``)."""
+    if isinstance(entry, PretrainedModel):
+        return entry.dataset
+    if entry.num_keypoints != DATASET_KEYPOINTS["coco"]:
+        raise ValueError(f"model {model_name!r}: {entry.num_keypoints} keypoints match no known layout "
+                         "(COCO has 17)")
+    return "coco"
 
 
 def keypoint_layout(model_name: str) -> str:
@@ -236,14 +242,7 @@ def keypoint_layout(model_name: str) -> str:
     Raises:
         ValueError: unknown model name (the message lists the valid ones).
     """
-    if model_name in list_models():
-        n = model_spec(model_name).num_keypoints
-        if n != DATASET_KEYPOINTS["coco"]:
-            raise ValueError(f"model {model_name!r}: {n} keypoints match no known layout (COCO has 17)")
-        return "coco"
-    if model_name in list_pretrained():
-        return pretrained_model(model_name).dataset
-    raise ValueError(f"unknown model {model_name!r}; valid names: {_valid_names()}")
+    return _layout(model_name, resolve(model_name))
 
 
 def check_layout(model_name: str, dataset: str) -> None:
@@ -273,11 +272,11 @@ def describe_model(model_name: str, checkpoint: str) -> dict[str, Any]:
     Raises:
         ValueError: unknown model name, or an embedded checkpoint without a readable spec.
     """
-    layout = keypoint_layout(model_name)
-    if model_name in list_models():
+    model = resolve(model_name)
+    layout = _layout(model_name, model)
+    if isinstance(model, ModelSpec):
         _, spec = read_checkpoint(checkpoint)
         return {"input_size": list(spec.input_size), "head": spec.head, "keypoint_layout": layout}
-    model = pretrained_model(model_name)
     w, h = model.input_size
     return {"input_size": [h, w], "head": model.family.removeprefix("topdown_"), "keypoint_layout": layout,
             "checkpoint_url": model.checkpoint_url}
@@ -323,14 +322,12 @@ def load_network(model_name: str, checkpoint: str, *, sha256: str | None = None
 
     Raises: as ``load_estimator``.
     """
-    if model_name in list_models():
+    model = resolve(model_name)
+    if isinstance(model, ModelSpec):
         net = load_checkpoint(checkpoint)
         if net.spec.name != model_name:
             raise ValueError(f"{checkpoint}: holds model {net.spec.name!r}, not {model_name!r}")
         return net
-    if model_name not in list_pretrained():
-        raise ValueError(f"unknown model {model_name!r}; valid names: {_valid_names()}")
-    model = pretrained_model(model_name)
     if sha256:
         got = file_digest(checkpoint)
         if got != sha256.lower():

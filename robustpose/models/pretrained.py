@@ -20,11 +20,12 @@ later and are not in SOURCES.yaml: theirs are read from the metafiles mmpose 1.3
 from __future__ import annotations
 
 import copy
-import fnmatch
 import importlib.util
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
+
+from robustpose._registry import Registry
 
 FAMILIES = ("topdown_heatmap", "topdown_simcc", "topdown_regression", "bottomup")
 # Dataset a checkpoint was trained on = its keypoint layout (robustpose.data.keypoints.DATASET_LAYOUTS)
@@ -113,24 +114,21 @@ def sha256_prefix_from_url(url: str) -> str | None:
 
 # ---------------------------------------------------------------------------------------------
 # Registry
-_REGISTRY: dict[str, Callable[[], PretrainedModel]] = {}
+_REGISTRY: Registry[Callable[[], PretrainedModel]] = Registry("pretrained model")
 
 
 def register_pretrained(fn: Callable[[], PretrainedModel]) -> Callable[[], PretrainedModel]:
-    """Register ``fn`` under its own name; a duplicate name is an error."""
-    if fn.__name__ in _REGISTRY:
-        raise KeyError(f"pretrained model {fn.__name__!r} is already registered")
-    _REGISTRY[fn.__name__] = fn
-    return fn
+    """Register ``fn`` under its own name; a duplicate name is an error (KeyError)."""
+    return _REGISTRY.add(fn)
 
 
 def list_pretrained(pattern: str = "*", family: str | None = None) -> list[str]:
     """Registered names matching the shell-style ``pattern``, optionally of one ``family``."""
     if family is not None and family not in FAMILIES:
         raise ValueError(f"unknown family {family!r}; valid families: {', '.join(FAMILIES)}")
-    names = [n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern)]
+    names = _REGISTRY.names(pattern)
     if family is not None:
-        names = [n for n in names if _REGISTRY[n]().family == family]
+        names = [n for n in names if _REGISTRY.get(n)().family == family]
     return names
 
 
@@ -140,9 +138,7 @@ def pretrained_model(name: str) -> PretrainedModel:
     Raises:
         KeyError: unknown name (the message lists the valid ones).
     """
-    if name not in _REGISTRY:
-        raise KeyError(f"unknown pretrained model {name!r}; valid names: {', '.join(_REGISTRY)}")
-    model = _REGISTRY[name]()
+    model = _REGISTRY.get(name)()
     if model.name != name:
         raise AssertionError(f"registry entry {name!r} builds a model named {model.name!r}")
     return model

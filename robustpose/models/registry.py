@@ -7,9 +7,10 @@ pooling + a linear layer that regresses the coordinates) so they train on a CPU 
 """
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Callable
+
+from robustpose._registry import Registry
 
 HEADS = ("heatmap", "simcc", "regression", "rle")
 # Heads whose output is the coordinates themselves (normalised by the input size).
@@ -57,25 +58,27 @@ class ModelSpec:
         return cls(**d)
 
 
-_REGISTRY: dict[str, Callable[..., ModelSpec]] = {}
+_REGISTRY: Registry[Callable[[], ModelSpec]] = Registry("model")
 
 
-def register_model(fn: Callable[..., ModelSpec]) -> Callable[..., ModelSpec]:
-    if fn.__name__ in _REGISTRY:
-        raise KeyError(f"model {fn.__name__!r} is already registered")
-    _REGISTRY[fn.__name__] = fn
-    return fn
+def register_model(fn: Callable[[], ModelSpec]) -> Callable[[], ModelSpec]:
+    """Register ``fn`` under its own name; a duplicate name is an error (KeyError)."""
+    return _REGISTRY.add(fn)
 
 
 def list_models(pattern: str = "*") -> list[str]:
-    return [n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern)]
+    """Registered names matching the shell-style ``pattern``, in registration order."""
+    return _REGISTRY.names(pattern)
 
 
 def model_spec(name: str, **overrides: Any) -> ModelSpec:
-    """The spec of a registered model with ``overrides`` (e.g. from params) applied."""
-    if name not in _REGISTRY:
-        raise KeyError(f"unknown model {name!r}; valid models: {', '.join(_REGISTRY)}")
-    base = _REGISTRY[name]().to_dict()
+    """The spec of a registered model with ``overrides`` (e.g. from params) applied.
+
+    Raises:
+        KeyError: unknown name (the message lists the valid ones).
+        ValueError: an override that is not a spec field.
+    """
+    base = _REGISTRY.get(name)().to_dict()
     known = set(base)
     unknown = sorted(set(overrides) - known)
     if unknown:
