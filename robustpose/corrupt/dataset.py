@@ -15,7 +15,7 @@ import logging
 import os
 import shutil
 from collections import deque
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -29,6 +29,7 @@ from robustpose._io import file_digest, pixel_digest, read_json, write_bytes_ato
 from robustpose.data.coco_format import image_context, instances_by_image, load_annotations
 from robustpose.data.images import decode_image, encode_image, read_image
 from robustpose.seeding import rng_for
+from robustpose.workers import worker_pool
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +167,7 @@ def corrupt_dataset(job: CorruptJob, annotation_file: str | os.PathLike, severit
         # before forking: calling it inside a forked child can deadlock on the parent's pool.
         cv2_threads = cv2.getNumThreads()
         cv2.setNumThreads(1)
-        pool = ProcessPoolExecutor(max_workers=workers)
+        pool = worker_pool(workers, spawn=False)   # workers exit if this process is killed
         results = bounded_map(pool, _worker, tasks, window=8 * workers)
     try:
         for key, digest in tqdm(results, total=total, desc=desc, mininterval=2):

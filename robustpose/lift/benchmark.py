@@ -11,9 +11,7 @@ each by default) and the results do not depend on the number of workers.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Sequence
 
@@ -27,6 +25,7 @@ from robustpose.lift.skeleton import skeleton_for
 from robustpose.lift.tagn import TAGNConfig
 from robustpose.lift.train import LiftTrainConfig, WindowSet, make_windows, predict, train_lifter
 from robustpose.seeding import rng_for
+from robustpose.workers import map_jobs
 
 log = logging.getLogger(__name__)
 
@@ -283,13 +282,8 @@ def run_benchmark(train: Sequence[LiftSequence], test: Sequence[LiftSequence], c
             log.info("%s/%s seed %d: clean %.1f mm, corrupted mean %.1f mm (%.1f s wall, %.1f s CPU)", lifter,
                      variant, seed, scores[CLEAN][0]["mpjpe"], corrupted_mean(scores), wall, cpu)
 
-    if cfg.workers == 1:
-        _init_worker(*args)
-        collect(_run_job(job) for job in jobs)
-    else:
-        ctx = multiprocessing.get_context("spawn")   # fork after torch/OpenMP start-up can hang
-        with ProcessPoolExecutor(cfg.workers, mp_context=ctx, initializer=_init_worker, initargs=args) as pool:
-            collect(pool.map(_run_job, jobs))         # in job order, whichever worker ran it
+    # in job order, whichever worker ran it; spawned: fork after torch/OpenMP start-up can hang
+    collect(map_jobs(_run_job, jobs, cfg.workers, initializer=_init_worker, initargs=args))
     num_joints = train_windows.inputs.shape[1]
     return {
         "config": cfg.as_dict(),

@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import functools
 import logging
-import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -44,6 +42,7 @@ from robustpose.lift.motion import LiftSequence
 from robustpose.lift.skeleton import NUM_JOINTS
 from robustpose.lift.train import make_windows
 from robustpose.seeding import rng_for
+from robustpose.workers import map_jobs
 
 log = logging.getLogger(__name__)
 CLEAN = B.CLEAN
@@ -485,15 +484,8 @@ def video_inputs(videos: Sequence[LiftSequence], source: FrameSource,
     """
     from tqdm import tqdm
 
-    if cfg.workers == 1:
-        _init_detector(cfg, source)
-        per_video = [_video_job(seq) for seq in tqdm(videos, desc="video path", mininterval=5)]
-    else:
-        ctx = multiprocessing.get_context("spawn")   # fork after torch/OpenMP start-up can hang
-        with ProcessPoolExecutor(cfg.workers, mp_context=ctx, initializer=_init_detector,
-                                 initargs=(cfg, source)) as pool:
-            per_video = list(tqdm(pool.map(_video_job, videos), total=len(videos), desc="video path",
-                                  mininterval=5))
+    per_video = list(tqdm(map_jobs(_video_job, videos, cfg.workers, initializer=_init_detector,
+                                   initargs=(cfg, source)), total=len(videos), desc="video path", mininterval=5))
     return {cond: [v[cond] for v in per_video] for cond in cfg.conditions()}
 
 
