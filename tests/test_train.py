@@ -84,3 +84,20 @@ def test_a_few_steps_lower_the_loss_and_are_reproducible():
 
     assert ckpt_bytes(a) == ckpt_bytes(b)
     assert ckpt_bytes(a) != ckpt_bytes(fresh.__class__(spec, init_seed=5))
+
+
+def test_one_flip_permutation_serves_training_the_flip_test_and_mmpose():
+    from robustpose.data.keypoints import COCO_FLIP_PAIRS, flip_permutation
+    from robustpose.models import model_spec
+    from robustpose.models.mmpose_inference import flip_indices
+    from robustpose.models.net import PoseNet
+
+    coco = flip_permutation(COCO_FLIP_PAIRS, 17)
+    assert coco == [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]   # mmpose's coco flip_indices
+    assert [coco[i] for i in coco] == list(range(17))                            # an involution
+    assert flip_indices("coco") == coco
+    assert PoseNet(model_spec("simplebaseline_r18", base_channels=8, deconv_channels=(8, 8)), init_seed=0).flip_indices == coco
+    kps = np.arange(17 * 3, dtype=np.float32).reshape(17, 3)
+    flipped = flip_keypoints(kps, 100)
+    assert np.array_equal(flipped[:, 1:], kps[coco, 1:]) and np.array_equal(flipped[:, 0], 99 - kps[coco, 0])
+    assert flip_indices("ap10k")[:2] == [1, 0] and flip_indices("mpii")[0] == 5

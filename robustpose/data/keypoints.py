@@ -63,6 +63,18 @@ DATASET_LAYOUTS: dict[str, str] = {
 }
 
 
+def flip_permutation(pairs: Sequence[tuple[int, int]], num_keypoints: int) -> list[int]:
+    """Keypoint ``i`` of a mirrored image is keypoint ``perm[i]`` of the original.
+
+    The one place a layout's (left, right) pairs become the swap every flip uses: training
+    augmentation, the flip test of our networks and mmpose's ``flip_indices``.
+    """
+    perm = list(range(num_keypoints))
+    for a, b in pairs:
+        perm[a], perm[b] = b, a
+    return perm
+
+
 def layout_for(dataset: str) -> str:
     """Keypoint layout (``coco`` | ``ap10k`` | ``mpii``) of ``dataset``'s annotations."""
     if dataset not in DATASET_LAYOUTS:

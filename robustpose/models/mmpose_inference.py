@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from robustpose._io import file_digest
-from robustpose.data.keypoints import AP10K_FLIP_PAIRS, COCO_FLIP_PAIRS, layout_for
+from robustpose.data.keypoints import AP10K_FLIP_PAIRS, COCO_FLIP_PAIRS, flip_permutation, layout_for
 from robustpose.data.mpii import MPII_FLIP_PAIRS
 from robustpose.models._mmpose_compat import import_mmpose
 from robustpose.models.catalogue import resolve
@@ -51,10 +51,7 @@ def flip_indices(layout: str) -> list[int]:
     ``flip_indices[i]`` of the original."""
     if layout not in LAYOUT_FLIP_PAIRS:
         raise ValueError(f"unknown keypoint layout {layout!r}; known: {', '.join(LAYOUT_FLIP_PAIRS)}")
-    indices = list(range(DATASET_KEYPOINTS[layout]))
-    for a, b in LAYOUT_FLIP_PAIRS[layout]:
-        indices[a], indices[b] = b, a
-    return indices
+    return flip_permutation(LAYOUT_FLIP_PAIRS[layout], DATASET_KEYPOINTS[layout])
 
 
 def _to_float32(feats: Any) -> Any:

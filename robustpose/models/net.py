@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from robustpose.data.keypoints import COCO_FLIP_PAIRS
+from robustpose.data.keypoints import COCO_FLIP_PAIRS, flip_permutation
 from robustpose.models._mmpose_compat import import_mmpose
 from robustpose.models.registry import REGRESSION_HEADS, ModelSpec, codec_config, mmpose_config
 
@@ -119,10 +119,7 @@ class PoseNet(nn.Module):
     @property
     def flip_indices(self) -> list[int]:
         """Keypoint ``i`` of a mirrored crop is keypoint ``flip_indices[i]`` of the original."""
-        swap = list(range(self.spec.num_keypoints))
-        for a, b in COCO_FLIP_PAIRS:
-            swap[a], swap[b] = b, a
-        return swap
+        return flip_permutation(COCO_FLIP_PAIRS, self.spec.num_keypoints)
 
     def forward_flip_test(self, x: torch.Tensor) -> Output:
         """Average of the outputs on ``x`` and on its mirror image (flipped back, left/right swapped).

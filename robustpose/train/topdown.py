@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from robustpose.data.coco_format import Instance
-from robustpose.data.keypoints import COCO_FLIP_PAIRS
+from robustpose.data.keypoints import COCO_FLIP_PAIRS, flip_permutation
 from robustpose.models import crop as C
 from robustpose.models.net import PoseNet
 from robustpose.seeding import rng_for
@@ -55,10 +55,8 @@ class TrainSet:
 
 def flip_keypoints(kps: np.ndarray, width: float) -> np.ndarray:
     """Mirror (K,3) keypoints horizontally in an image of ``width`` and swap left/right."""
-    out = kps.copy()
+    out = kps[flip_permutation(COCO_FLIP_PAIRS, len(kps))]
     out[:, 0] = width - 1 - out[:, 0]
-    for a, b in COCO_FLIP_PAIRS:
-        out[[a, b]] = out[[b, a]]
     return out
 
 
