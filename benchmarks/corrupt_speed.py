@@ -5,8 +5,8 @@ Usage: python benchmarks/corrupt_speed.py [--images N] [--size 480x640] [--corru
 Single thread (numpy/BLAS, OpenCV and numba are pinned to one thread before they load), both
 implementations warmed up first (numba compilation is reported separately, from a cold cache in
 a subprocess), then every image x corruption x severity is timed for the library and for us,
-interleaved, so machine-speed drift hits both alike. Images: ../shared/realdata/coco resized to
---size when present, otherwise synthetic scenes of that size. The last line is
+interleaved, so machine-speed drift hits both alike. Images: the JPEGs of --image-dir (e.g. a few
+COCO val2017 images) resized to --size, topped up with synthetic scenes of that size. The last line is
 ``speedup: <library time / robustpose time>`` over the whole grid.
 """
 from __future__ import annotations
@@ -48,11 +48,11 @@ print(time.perf_counter() - t0)
 """
 
 
-def load_images(n: int, hw: tuple[int, int]) -> list[np.ndarray]:
+def load_images(n: int, hw: tuple[int, int], image_dir: str | None) -> list[np.ndarray]:
     from PIL import Image
 
     h, w = hw
-    files = sorted(glob.glob(str(ROOT.parent / "shared" / "realdata" / "coco" / "*.jpg")))
+    files = sorted(glob.glob(os.path.join(image_dir, "*.jpg"))) if image_dir else []
     images = [np.asarray(Image.open(f).convert("RGB").resize((w, h), Image.BILINEAR)) for f in files[:n]]
     if len(images) < n:
         from robustpose.data.synthetic import SyntheticConfig, render_scene
@@ -75,10 +75,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=4)
     parser.add_argument("--size", default="480x640", help="HxW")
+    parser.add_argument("--image-dir", default=None, help="JPEG images to time (default: synthetic scenes only)")
     parser.add_argument("--corruptions", default="imagenet_c", help="a family (imagenet_c, imagenet_c_extra)")
     args = parser.parse_args()
     hw = tuple(int(v) for v in args.size.lower().split("x"))
-    images = load_images(args.images, hw)
+    images = load_images(args.images, hw, args.image_dir)
     names = corrupt.names(args.corruptions)
 
     t0 = time.perf_counter()

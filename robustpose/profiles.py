@@ -30,7 +30,7 @@ class DatasetScale:
 
 # Approximate sizes of the evaluated splits (for the plan only; nothing is computed from them).
 DATASET_SCALE = {
-    "coco": DatasetScale(5000, 163, "val2017: 815.6 MB / 5000 images (SOURCES.yaml)"),
+    "coco": DatasetScale(5000, 163, "val2017: 815.6 MB / 5000 images (cocodataset.org)"),
     "ochuman": DatasetScale(2500, 131, "OCHuman val; 667 MB / 5081 images"),
     "mpii": DatasetScale(2729, 516, "mpii_val.json: 2958 people in 2729 images; 12.9 GB / 24984 images"),
     "ap10k": DatasetScale(1002, 163, "val split 1 of 10,015 images split 7:1:2; image size assumed COCO-like"),
@@ -38,7 +38,7 @@ DATASET_SCALE = {
 # Downloads whose exact size nobody publishes: the approximate size the publishers state.
 APPROX_BYTES = {
     ("ochuman", "images.zip"): 667_000_000,                   # OCHumanApi README: "Images (667MB)"
-    ("mpii", "mpii_human_pose_v1.tar.gz"): 12_900_000_000,    # SOURCES.yaml: ~12.9 GB
+    ("mpii", "mpii_human_pose_v1.tar.gz"): 12_900_000_000,    # MPII download page: ~12.9 GB
 }
 
 

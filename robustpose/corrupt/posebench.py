@@ -8,8 +8,7 @@ in every benchmark and scores stay comparable. The three that ImageNet-C lacks a
 Every severity constant of the three new corruptions lives in ``SEVERITY_TABLE`` below, so a
 recalibration is a one-place edit and the docstring numbers can be checked against one table.
 
-Calibration (mean PSNR in dB against the clean image over the 4 COCO val2017 images in
-``shared/realdata/coco``, seed 0; ImageNet-C rows measured the same way for reference)::
+Calibration (mean PSNR in dB against the clean image over 4 COCO val2017 images, seed 0; ImageNet-C rows measured the same way for reference)::
 
     severity               1      2      3      4      5
     brightness (IN-C)    21.62  16.50  13.99  12.36  11.23

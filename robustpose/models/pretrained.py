@@ -1,17 +1,17 @@
 """Registry of the papers' pretrained mmpose models (paper scale).
 
-One entry per checkpoint that ``../shared/SOURCES.yaml`` lists for the 2D benchmarks and that
-mmpose 1.x has a config for. An entry is a few lines over one builder per family; the builders
-rebuild the *model* part of the mmpose config (``backbone``/``neck``/``head``/``test_cfg``) and
-its codec, and are checked key-for-key against the config files mmpose ships
+One entry per published checkpoint of the papers' 2D benchmarks that mmpose 1.x has a config
+for. An entry is a few lines over one builder per family; the builders rebuild the *model*
+part of the mmpose config (``backbone``/``neck``/``head``/``test_cfg``) and its codec, and are
+checked key-for-key against the config files mmpose ships
 (``tests/test_pretrained.py``). ``init_cfg`` (ImageNet / MAE / AIC backbone initialisation)
 is left out on purpose: the published checkpoint replaces every weight, and honouring it
 would download a second file at build time.
 
-URLs and published numbers are transcribed from SOURCES.yaml (itself read from the mmpose
-metafiles at commit 759b39c); ``None`` where a value is not published. The MPII entries came
-later and are not in SOURCES.yaml: theirs are read from the metafiles mmpose 1.3.2 ships
-(``tests/test_pretrained.py`` checks them against those files). Not registered:
+URLs and published numbers are transcribed from the mmpose model-zoo metafiles at commit
+759b39c; ``None`` where a value is not published. The MPII entries came later: theirs are
+read from the metafiles mmpose 1.3.2 ships (``tests/test_pretrained.py`` checks them against
+those files). Not registered:
 - ``simplebaseline_res101_384x288``: mmpose's metafile links it to the 256x192 weights
   (065d3625); the 0.x file is registered instead as ``simplebaseline_res101_384x288_0x_fallback``.
 - HigherHRNet (Wang et al.'s bottom-up rows): no mmpose 1.x config exists (0.x only).
@@ -44,7 +44,7 @@ _REQUIREMENTS = {
 }
 
 _STATUS = ("url_verified: URL and AP read from the mmpose metafile/model-zoo page @759b39c "
-           "(SOURCES.yaml); sha256 prefix parsed from the file name, file not yet hashed")
+           "; sha256 prefix parsed from the file name, file not yet hashed")
 _STATUS_0X = ("UNVERIFIED: mmpose 0.x-era file; loading it into the 1.x config relies on mmpose's "
               "key-rename state-dict hooks and has not been tried")
 
@@ -394,7 +394,7 @@ def _dekr(name: str, width: int, side: int, *, url: str, ap: float, paper: str,
 
 
 # ---------------------------------------------------------------------------------------------
-# Entries. URL / AP transcribed from ../shared/SOURCES.yaml (published = model-zoo .md value).
+# Entries. URL / AP transcribed from the mmpose metafiles (published = model-zoo .md value).
 _V1_TD = "https://download.openmmlab.com/mmpose/v1/body_2d_keypoint/topdown_heatmap/coco/"
 _CFG_TD = "configs/body_2d_keypoint/topdown_heatmap/coco/"
 _S256, _S384 = (192, 256), (288, 384)  # (w, h); MSRA heatmap sigma 2 and 3 respectively
@@ -625,7 +625,7 @@ def simcc_res50_256x192() -> PretrainedModel:
 @register_pretrained
 def simcc_res50_384x288() -> PretrainedModel:
     return _simcc_res50("simcc_res50_384x288", _S384, ap=0.735,
-                        paper=f"{_POSEBENCH}: input resolution (SOURCES.yaml marks it extra)",
+                        paper=f"{_POSEBENCH}: input resolution (an extra model, not in the paper's tables)",
                         url=_V1_SIMCC + "simcc_res50_8xb32-140e_coco-384x288-45c3ba34_20220913.pth",
                         config_file=_CFG_SIMCC + "simcc_res50_8xb32-140e_coco-384x288.py")
 
@@ -644,7 +644,7 @@ def rle_res50_256x192() -> PretrainedModel:
 
 @register_pretrained
 def rle_res50_pretrained_256x192() -> PretrainedModel:
-    """RLE initialised from the heatmap-trained SimpleBaseline backbone (SOURCES.yaml: extra)."""
+    """RLE initialised from the heatmap-trained SimpleBaseline backbone (extra: not in the paper's tables)."""
     return _regression_res50(
         "rle_res50_pretrained_256x192", "RLEHead", ap=0.719, paper=_REG_PAPER + " (extra)",
         url=_V1_REG + "td-reg_res50_rle-pretrained-8xb64-210e_coco-256x192-2cb494ee_20220913.pth",
@@ -684,7 +684,7 @@ def dekr_hrnet_w32_512() -> PretrainedModel:
 
 @register_pretrained
 def dekr_hrnet_w48_640() -> PretrainedModel:
-    return _dekr("dekr_hrnet_w48_640", 48, 640, ap=0.714, paper=_BU_PAPER + " (SOURCES.yaml: extra)",
+    return _dekr("dekr_hrnet_w48_640", 48, 640, ap=0.714, paper=_BU_PAPER + " (extra: not in the paper's tables)",
                  url=_V1_DEKR + "dekr_hrnet-w48_8xb10-140e_coco-640x640_74796c32-20230124.pth",
                  config_file=_CFG_DEKR + "dekr_hrnet-w48_8xb10-140e_coco-640x640.py")
 
@@ -709,7 +709,7 @@ def ap10k_hrnet_w32_256x256() -> PretrainedModel:
 @register_pretrained
 def ap10k_hrnet_w48_256x256() -> PretrainedModel:
     return _hrnet_topdown("ap10k_hrnet_w48_256x256", 48, _S256SQ, 2, ap=0.728,
-                          paper=_AP10K_PAPER + " (SOURCES.yaml: extra)", dataset="ap10k", status=_AP10K_STATUS,
+                          paper=_AP10K_PAPER + " (extra: not in the paper's tables)", dataset="ap10k", status=_AP10K_STATUS,
                           url=_ANIMAL + "hrnet/hrnet_w48_ap10k_256x256-d95ab412_20211029.pth",
                           config_file=_CFG_AP10K + "td-hm_hrnet-w48_8xb64-210e_ap10k-256x256.py")
 
@@ -725,7 +725,7 @@ def ap10k_res50_256x256() -> PretrainedModel:
 @register_pretrained
 def ap10k_res101_256x256() -> PretrainedModel:
     return _simplebaseline("ap10k_res101_256x256", 101, _S256SQ, 2, ap=0.681,
-                           paper=_AP10K_PAPER + " (SOURCES.yaml: extra)", dataset="ap10k",
+                           paper=_AP10K_PAPER + " (extra: not in the paper's tables)", dataset="ap10k",
                            status=_AP10K_STATUS,
                            url=_ANIMAL + "resnet/res101_ap10k_256x256-9edfafb9_20211029.pth",
                            config_file=_CFG_AP10K + "td-hm_res101_8xb64-210e_ap10k-256x256.py")
@@ -734,7 +734,7 @@ def ap10k_res101_256x256() -> PretrainedModel:
 _MPII_TD = "https://download.openmmlab.com/mmpose/top_down/"
 _CFG_MPII = "configs/body_2d_keypoint/topdown_heatmap/mpii/"
 _MPII_PAPER = f"{_WANG}: Table 1 (MPII-C)"
-# Not in SOURCES.yaml (added after it): URL and PCKh read from the mmpose 1.x metafiles
+# Added later: URL and PCKh read from the mmpose 1.x metafiles
 # (configs/body_2d_keypoint/topdown_heatmap/mpii/{resnet,hrnet}_mpii.yml, as shipped in mmpose 1.3.2's
 # .mim and on the model-zoo pages resnet_mpii.md / hrnet_mpii.md @47cd9ae).
 _MPII_STATUS = ("url_verified: URL and PCKh read from the mmpose 1.x metafile {yml} (mmpose 1.3.2 .mim) "
