@@ -109,7 +109,7 @@ def _tiny_ae() -> PretrainedModel:
     size = (TINY_AE_SIZE, TINY_AE_SIZE)
     codec = dict(base.codec, input_size=size, heatmap_size=(size[0] // 4, size[1] // 4))
     config["head"]["decoder"] = dict(codec, heatmap_size=size)  # restore_heatmap_size, as the entry
-    return dataclasses.replace(base, name="tiny_ae", config=config, codec=codec, input_size=size,
+    return dataclasses.replace(base, name="tiny_ae", config=config, codec=codec, input_wh=size,
                                sha256_prefix=None, bottomup_resize=dict(base.bottomup_resize, input_size=size))
 
 
@@ -206,7 +206,7 @@ def _mmpose_topdown(estimator, model: PretrainedModel, image: np.ndarray, boxes:
         results = dict(img=np.ascontiguousarray(image[..., ::-1]), id=0, img_id=0,
                        bbox=np.array([[x, y, x + w, y + h]], dtype=np.float32),
                        bbox_score=np.ones(1, dtype=np.float32), flip_indices=MI.flip_indices(model.dataset))
-        results = TopdownAffine(input_size=model.input_size)(GetBBoxCenterScale()(results))
+        results = TopdownAffine(input_size=model.input_wh)(GetBBoxCenterScale()(results))
         items.append(PackPoseInputs()(results))
     saved = estimator.test_cfg
     estimator.test_cfg = dict(model.config["test_cfg"], flip_test=flip)
@@ -300,7 +300,7 @@ def test_bottomup_equals_mmpose_inference_bottomup(loaded, realdata, mmpose_root
     assert pipeline[1].type == "BottomupResize"
     assert {k: v for k, v in pipeline[1].items() if k != "type"} == dict(
         pretrained_model("ae_hrnet_w32_512").bottomup_resize)
-    pipeline[1].input_size = model.input_size
+    pipeline[1].input_size = model.input_wh
     estimator.cfg = cfg
     estimator.dataset_meta = parse_pose_metainfo(dict(from_file=str(mmpose_root / "configs/_base_/datasets/coco.py")))
     with DefaultScope.overwrite_default_scope("mmpose"):

@@ -52,7 +52,7 @@ def _fit_regression_head(net: torch.nn.Module, name: str, sample: dict, image_di
     from robustpose.models import crop as C
     from robustpose.models.net import PoseNet
 
-    w, h = pretrained_model(name).input_size
+    w, h = pretrained_model(name).input_wh
     crops, targets = [], []
     for ann in sample["annotations"]:
         if ann.get("iscrowd", 0) or ann.get("num_keypoints", 0) < 3:

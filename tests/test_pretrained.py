@@ -73,8 +73,8 @@ def test_entry_integrity(name):
     assert head.get("out_channels", head.get("num_keypoints", head.get("num_joints"))) == DATASET_KEYPOINTS[m.dataset]
     assert (m.bottomup_resize is not None) == (m.family == "bottomup")
     assert m.status and m.paper
-    assert tuple(m.codec["input_size"]) == m.input_size
-    assert tuple(m.config["head"]["decoder"]["input_size"]) == m.input_size
+    assert tuple(m.codec["input_size"]) == m.input_wh
+    assert tuple(m.config["head"]["decoder"]["input_size"]) == m.input_wh
     assert m.config["type"] == ("BottomupPoseEstimator" if m.family == "bottomup" else "TopdownPoseEstimator")
     assert "init_cfg" not in json.dumps(m.config)  # the checkpoint replaces every weight
 

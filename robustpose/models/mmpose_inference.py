@@ -84,8 +84,7 @@ class TopdownAdapter(torch.nn.Module):
     @property
     def input_hw(self) -> tuple[int, int]:
         """Model input (height, width) in pixels."""
-        w, h = self.model.input_size
-        return h, w
+        return self.model.input_size
 
     @property
     def num_keypoints(self) -> int:
@@ -97,7 +96,7 @@ class TopdownAdapter(torch.nn.Module):
         import_mmpose()
         from mmpose.structures import PoseDataSample
 
-        meta = dict(flip_indices=self.flip_indices, input_size=self.model.input_size)
+        meta = dict(flip_indices=self.flip_indices, input_size=self.model.input_wh)   # mmpose: (w, h)
         return [PoseDataSample(metainfo=meta) for _ in range(n)]
 
     @torch.no_grad()
@@ -274,8 +273,7 @@ def describe_model(model_name: str, checkpoint: str) -> dict[str, Any]:
     if isinstance(model, ModelSpec):
         _, spec = read_checkpoint(checkpoint)
         return {"input_size": list(spec.input_size), "head": spec.head, "keypoint_layout": layout}
-    w, h = model.input_size
-    return {"input_size": [h, w], "head": model.family.removeprefix("topdown_"), "keypoint_layout": layout,
+    return {"input_size": list(model.input_size), "head": model.family.removeprefix("topdown_"), "keypoint_layout": layout,
             "checkpoint_url": model.checkpoint_url}
 
 

@@ -58,7 +58,8 @@ class PretrainedModel:
 
     ``config`` is an mmpose 1.x model config dict (``TopdownPoseEstimator`` or
     ``BottomupPoseEstimator``); ``codec`` the keypoint codec (also set as the head's decoder);
-    ``input_size`` is (width, height) as in mmpose; ``dataset`` (one of ``DATASET_KEYPOINTS``)
+    ``input_wh`` is the input (width, height), mmpose's order, passed to its codecs and heads as is
+    (``input_size`` is the (height, width) the rest of this project uses); ``dataset`` (one of ``DATASET_KEYPOINTS``)
     the training set, which fixes the keypoint layout; ``published_ap`` the model zoo's clean AP
     on ``dataset`` val (COCO: detector boxes, human AP 56.4; AP-10K: GT boxes) as a fraction;
     ``published_pckh`` the same for MPII models (PCKh@0.5 mean on MPII val, the metafile's
@@ -72,7 +73,7 @@ class PretrainedModel:
     family: str
     config: dict[str, Any]
     codec: dict[str, Any]
-    input_size: tuple[int, int]
+    input_wh: tuple[int, int]
     dataset: str
     checkpoint_url: str
     sha256_prefix: str | None
@@ -83,6 +84,12 @@ class PretrainedModel:
     requires: tuple[str, ...] = ()
     published_pckh: float | None = None
     bottomup_resize: dict[str, Any] | None = None
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        """(height, width) in pixels, the order of ``ModelSpec.input_size`` and every ``meta``."""
+        w, h = self.input_wh
+        return h, w
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -236,7 +243,7 @@ def _heatmap_entry(name: str, *, backbone: dict, in_channels: int, size: tuple[i
                 decoder=dict(codec))
     test_cfg = dict(_HEATMAP_TEST_CFG, shift_heatmap=shift_heatmap)
     return PretrainedModel(name=name, family="topdown_heatmap", config=_topdown(backbone, head, test_cfg),
-                           codec=codec, input_size=size, dataset=dataset, checkpoint_url=url,
+                           codec=codec, input_wh=size, dataset=dataset, checkpoint_url=url,
                            sha256_prefix=sha256_prefix_from_url(url), published_ap=ap, status=status,
                            paper=paper, config_file=config_file, requires=requires, published_pckh=pckh)
 
@@ -296,7 +303,7 @@ def _rtmpose(name: str, size_name: str, *, url: str, ap: float, paper: str, conf
                 decoder=dict(codec))
     return PretrainedModel(name=name, family="topdown_simcc",
                            config=_topdown(backbone, head, dict(flip_test=True)), codec=codec,
-                           input_size=size, dataset="coco", checkpoint_url=url,
+                           input_wh=size, dataset="coco", checkpoint_url=url,
                            sha256_prefix=sha256_prefix_from_url(url), published_ap=ap, status=status,
                            paper=paper, config_file=config_file, requires=("mmcv-full",))
 
@@ -311,7 +318,7 @@ def _simcc_res50(name: str, size: tuple[int, int], *, url: str, ap: float, paper
                 loss=dict(type="KLDiscretLoss", use_target_weight=True), decoder=dict(codec))
     return PretrainedModel(name=name, family="topdown_simcc",
                            config=_topdown(_resnet(50), head, dict(flip_test=True)), codec=codec,
-                           input_size=size, dataset="coco", checkpoint_url=url,
+                           input_wh=size, dataset="coco", checkpoint_url=url,
                            sha256_prefix=sha256_prefix_from_url(url), published_ap=ap, status=_STATUS,
                            paper=paper, config_file=config_file)
 
@@ -328,7 +335,7 @@ def _regression_res50(name: str, head_type: str, *, url: str, ap: float, paper: 
     config = _topdown(_resnet(50), head, dict(flip_test=True, shift_coords=True),
                       neck=dict(type="GlobalAveragePooling"))
     return PretrainedModel(name=name, family="topdown_regression", config=config, codec=codec,
-                           input_size=size, dataset="coco", checkpoint_url=url,
+                           input_wh=size, dataset="coco", checkpoint_url=url,
                            sha256_prefix=sha256_prefix_from_url(url), published_ap=ap, status=_STATUS,
                            paper=paper, config_file=config_file)
 
@@ -361,7 +368,7 @@ def _ae_hrnet_w32(name: str, *, url: str, ap: float, paper: str, config_file: st
     test_cfg = dict(multiscale_test=False, flip_test=True, shift_heatmap=False, restore_heatmap_size=True,
                     align_corners=False)
     return PretrainedModel(name=name, family="bottomup", config=_bottomup(_hrnet(32), head, test_cfg),
-                           codec=codec, input_size=size, dataset="coco", checkpoint_url=url,
+                           codec=codec, input_wh=size, dataset="coco", checkpoint_url=url,
                            sha256_prefix=sha256_prefix_from_url(url), published_ap=ap, status=status,
                            paper=paper, config_file=config_file,
                            bottomup_resize=dict(input_size=size, size_factor=64, resize_mode="expand"))
@@ -386,7 +393,7 @@ def _dekr(name: str, width: int, side: int, *, url: str, ap: float, paper: str,
                     align_corners=False)
     config = _bottomup(_hrnet(width, multiscale_output=True), head, test_cfg,
                        neck=dict(type="FeatureMapProcessor", concat=True))
-    return PretrainedModel(name=name, family="bottomup", config=config, codec=codec, input_size=size,
+    return PretrainedModel(name=name, family="bottomup", config=config, codec=codec, input_wh=size,
                            dataset="coco", checkpoint_url=url, sha256_prefix=sha256_prefix_from_url(url),
                            published_ap=ap, status=_STATUS, paper=paper, config_file=config_file,
                            requires=("mmcv-full",),
