@@ -1,7 +1,9 @@
-"""Shared fixtures: repository root on sys.path, ../shared/realdata location."""
+"""Shared fixtures: repository root on sys.path, ../shared/realdata location, stage loading."""
 from __future__ import annotations
 
+import importlib.util
 import sys
+from types import ModuleType
 from pathlib import Path
 
 import pytest
@@ -18,3 +20,16 @@ def realdata() -> Path:
     if not REALDATA.is_dir():
         pytest.skip(f"real-data samples not found at {REALDATA} (../shared is not checked out beside the repo)")
     return REALDATA
+
+
+def load_script(relpath: str) -> ModuleType:
+    """Import a script that is not in a package (``stages/<name>.py``, ``studies/<name>.py``) as a
+    fresh module, with its directory on sys.path the way ``python <script>`` has it (stages import
+    ``_common`` and each other by bare name)."""
+    path = ROOT / relpath
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
+    spec = importlib.util.spec_from_file_location(f"script_{path.parent.name}_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

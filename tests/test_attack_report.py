@@ -1,13 +1,13 @@
 """Adversarial report: tables hold the paper's numbers, figures build, the stage writes its files."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_script
 from matplotlib.figure import Figure
 
 from robustpose.data.keypoints import COCO_KEYPOINTS
@@ -26,7 +26,6 @@ from robustpose.report.attack_tables import (
     universal_transfer_table,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = {"hm_a": "heatmap", "hm_b": "heatmap", "reg": "regression"}
 EPS = ("2", "8", "16")
 
@@ -209,10 +208,7 @@ def test_findings_can_fail():
 
 
 def _stage():
-    spec = importlib.util.spec_from_file_location("stage_attack_report", ROOT / "stages" / "attack_report.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("stages/attack_report.py")
 
 
 def _write(path: Path, obj: dict) -> None:

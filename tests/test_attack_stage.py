@@ -3,14 +3,13 @@ eps = 0 reproduces the clean evaluation, a killed run resumes to the same JSON, 
 the transfer matrices is the white-box attack, and bad params stop with one line."""
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_script
 import torch
 import yaml
 
@@ -23,7 +22,6 @@ from robustpose.models.estimator import PoseEstimator
 from robustpose.models.mmpose_inference import load_topdown
 from robustpose.models.net import PoseNet, checkpoint_payload
 
-ROOT = Path(__file__).resolve().parents[1]
 
 GRID = {
     "datasets": ["synthetic"],
@@ -39,12 +37,7 @@ GRID = {
 
 
 def _stage(name: str):
-    if str(ROOT / "stages") not in sys.path:
-        sys.path.insert(0, str(ROOT / "stages"))
-    spec = importlib.util.spec_from_file_location(f"stage_{name}", ROOT / "stages" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f"stages/{name}.py")
 
 
 def _checkpoint(path: Path, name: str, seed: int) -> None:

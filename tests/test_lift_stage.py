@@ -1,17 +1,15 @@
 """End-to-end: stages/lift.py (and lift_report.py) on tiny params in a temporary directory (in-process)."""
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 import yaml
 
 from robustpose.report.lift import main_table, write_lift_reports
 
-ROOT = Path(__file__).resolve().parents[1]
 
 TINY = {
     "dataset": "synthetic", "detections": "", "train_subjects": 2, "test_subjects": 1, "cameras": 1,
@@ -23,12 +21,7 @@ TINY = {
 
 
 def _stage(name: str = "lift"):
-    if str(ROOT / "stages") not in sys.path:
-        sys.path.insert(0, str(ROOT / "stages"))
-    spec = importlib.util.spec_from_file_location(f"stage_{name}", ROOT / "stages" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f"stages/{name}.py")
 
 
 def _run(tmp: Path, lift: dict, out: str = "out", extra: tuple[str, ...] = (), stage: str = "lift") -> None:

@@ -5,12 +5,11 @@ The archives are the ones ``test_prepare_real`` builds from ../shared/realdata, 
 """
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,11 +27,7 @@ def mirror():
 
 
 def _stage():
-    sys.path.insert(0, str(ROOT / "stages"))
-    spec = importlib.util.spec_from_file_location("stage_prepare", ROOT / "stages" / "prepare.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("stages/prepare.py")
 
 
 def test_prepare_coco_stage_downloads_verifies_and_converts(mirror, tmp_path, monkeypatch):

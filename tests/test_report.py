@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 
 from robustpose.report import (
     category_table,
@@ -28,7 +28,6 @@ def _dump(path: Path, metrics: dict) -> Path:
 from robustpose.report.results_table import PAPER_CORRUPTION_ORDER, corruption_order, display_name
 from robustpose.report.tables import latex_escape, to_markdown
 
-ROOT = Path(__file__).resolve().parents[1]
 CATEGORIES = {"gaussian_noise": "noise", "motion_blur": "blur", "mask": "occlusion"}
 
 # Primary-metric values per model: clean, then corruption -> (severity 1, severity 2).
@@ -68,10 +67,7 @@ def write_metrics(root: Path, datasets=(("toy", "AP"),)) -> list[Path]:
 
 
 def load_stage(name: str):
-    spec = importlib.util.spec_from_file_location(f"stage_{name}", ROOT / "stages" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f"stages/{name}.py")
 
 
 @pytest.fixture

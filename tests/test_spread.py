@@ -2,12 +2,12 @@
 verdicts, the scratch workspace it runs in, and the committed table equal to its inputs."""
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_script
 import yaml
 
 from robustpose import spread
@@ -16,10 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _study():
-    spec = importlib.util.spec_from_file_location("spread_study", ROOT / "studies" / "spread.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("studies/spread.py")
 
 
 def _run(variant: str, seed: int, kernels: str, sb: float, ft: float, simcc: float = 0.15,
