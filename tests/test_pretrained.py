@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from robustpose.models.checkpoint import HistoryBufferData, load_mmengine_state_dict, load_pretrained
-from robustpose.models.pretrained import (DATASET_KEYPOINTS, FAMILIES, PretrainedModel, build_estimator,
+from robustpose.models.pretrained import (DATASET_KEYPOINTS, MODEL_FAMILIES, PretrainedModel, build_estimator,
                                           list_pretrained, missing_requirements, pretrained_model)
 
 SOURCES = Path(__file__).resolve().parents[1].parent / "shared" / "SOURCES.yaml"
@@ -56,7 +56,7 @@ def test_entries_are_fresh_objects():
 @pytest.mark.parametrize("name", NAMES)
 def test_entry_integrity(name):
     m = pretrained_model(name)
-    assert m.family in FAMILIES
+    assert m.family in MODEL_FAMILIES
     assert m.checkpoint_url.startswith("https://download.openmmlab.com/mmpose/")
     file_name = m.checkpoint_url.rsplit("/", 1)[-1]
     match = FILE_HASH.match(file_name)

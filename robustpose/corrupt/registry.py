@@ -23,7 +23,7 @@ from robustpose._registry import Registry
 
 CorruptionFn = Callable[[np.ndarray, int, np.random.Generator, Optional[dict]], np.ndarray]
 
-FAMILIES = ("imagenet_c", "imagenet_c_extra", "posebench")
+BENCHMARK_FAMILIES = ("imagenet_c", "imagenet_c_extra", "posebench")
 SEVERITIES = (1, 2, 3, 4, 5)
 
 
@@ -43,12 +43,12 @@ class Corruption:
 
 
 _REGISTRY: Registry[Corruption] = Registry("corruption")
-_MEMBERS: dict[str, list[str]] = {f: [] for f in FAMILIES}   # family -> names in benchmark order
+_MEMBERS: dict[str, list[str]] = {f: [] for f in BENCHMARK_FAMILIES}   # family -> names in benchmark order
 
 
 def _check_family(family: str) -> None:
-    if family not in FAMILIES:
-        raise ValueError(f"unknown corruption family {family!r}; expected one of {FAMILIES}")
+    if family not in BENCHMARK_FAMILIES:
+        raise ValueError(f"unknown corruption family {family!r}; expected one of {BENCHMARK_FAMILIES}")
 
 
 def register(family: str, category: str, name: str | None = None) -> Callable[[CorruptionFn], CorruptionFn]:
@@ -104,9 +104,9 @@ def category_of(name: str, family: str | None = None) -> str:
 
 
 def benchmark_family(requested: list[str]) -> str | None:
-    """The first family (in ``FAMILIES`` order) that holds every one of ``requested``: the
+    """The first family (in ``BENCHMARK_FAMILIES`` order) that holds every one of ``requested``: the
     benchmark a corruption set belongs to, whose categories its tables should use."""
-    for family in FAMILIES:
+    for family in BENCHMARK_FAMILIES:
         if all(family in get(n).categories for n in requested):
             return family
     return None

@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 from robustpose._registry import Registry
 
-FAMILIES = ("topdown_heatmap", "topdown_simcc", "topdown_regression", "bottomup")
+MODEL_FAMILIES = ("topdown_heatmap", "topdown_simcc", "topdown_regression", "bottomup")
 # Dataset a checkpoint was trained on = its keypoint layout (robustpose.data.keypoints.DATASET_LAYOUTS)
 # and the size of its keypoint output.
 DATASET_KEYPOINTS = {"coco": 17, "ap10k": 17, "mpii": 16}
@@ -92,8 +92,8 @@ class PretrainedModel:
         return h, w
 
     def __post_init__(self) -> None:
-        if self.family not in FAMILIES:
-            raise ValueError(f"pretrained model {self.name!r}: family must be one of {FAMILIES}, "
+        if self.family not in MODEL_FAMILIES:
+            raise ValueError(f"pretrained model {self.name!r}: family must be one of {MODEL_FAMILIES}, "
                              f"got {self.family!r}")
         if self.dataset not in DATASET_KEYPOINTS:
             raise ValueError(f"pretrained model {self.name!r}: dataset must be one of "
@@ -131,8 +131,8 @@ def register_pretrained(fn: Callable[[], PretrainedModel]) -> Callable[[], Pretr
 
 def list_pretrained(pattern: str = "*", family: str | None = None) -> list[str]:
     """Registered names matching the shell-style ``pattern``, optionally of one ``family``."""
-    if family is not None and family not in FAMILIES:
-        raise ValueError(f"unknown family {family!r}; valid families: {', '.join(FAMILIES)}")
+    if family is not None and family not in MODEL_FAMILIES:
+        raise ValueError(f"unknown family {family!r}; valid families: {', '.join(MODEL_FAMILIES)}")
     names = _REGISTRY.names(pattern)
     if family is not None:
         names = [n for n in names if _REGISTRY.get(n)().family == family]
@@ -768,6 +768,6 @@ def mpii_hrnet_w32_256x256() -> PretrainedModel:
         config_file=_CFG_MPII + "td-hm_hrnet-w32_8xb64-210e_mpii-256x256.py")
 
 
-__all__ = ["PretrainedModel", "FAMILIES", "DATASET_KEYPOINTS", "register_pretrained", "list_pretrained",
+__all__ = ["PretrainedModel", "MODEL_FAMILIES", "DATASET_KEYPOINTS", "register_pretrained", "list_pretrained",
            "pretrained_model", "build_estimator", "check_requirements", "missing_requirements",
            "sha256_prefix_from_url"]
