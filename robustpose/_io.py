@@ -16,12 +16,27 @@ from typing import Any
 import numpy as np
 
 
+def _file_mode() -> int:
+    """The mode ``open()`` gives a new file under this process's umask (0644 under umask 022).
+
+    ``mkstemp`` creates 0600 files, which a colleague on a shared machine cannot read; results
+    get the ordinary mode instead. Read once, at import, while nothing else runs."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+FILE_MODE = _file_mode()
+
+
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file in the same directory + rename)."""
+    """Write ``data`` to ``path`` atomically (temp file in the same directory + rename), with the
+    mode a plainly opened file would have."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)

@@ -84,3 +84,22 @@ def test_seeds_are_stable_across_processes_and_distinct():
     assert str(here) == other.stdout.strip()
     assert derive_entropy(0, "coco", "1.jpg", "fog", 3) != derive_entropy(0, "coco", "1.jpg", "fog", 4)
     assert derive_entropy(1, "coco") != derive_entropy(0, "coco")
+
+
+def test_atomic_writes_get_the_umask_mode_not_mkstemps_0600(tmp_path):
+    """A colleague on a shared machine must be able to read the results (every metrics JSON used
+    to be 0600): a written file gets the mode a plain open() gives under the umask."""
+    import os
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[1])
+    code = ("import os, sys; os.umask(int(sys.argv[3], 8)); sys.path.insert(0, sys.argv[2]); "
+            "from robustpose._io import write_text_atomic; write_text_atomic(sys.argv[1], 'x')")
+    for umask, mode in (("022", 0o644), ("077", 0o600), ("002", 0o664)):
+        out = tmp_path / f"u{umask}.txt"
+        subprocess.run([sys.executable, "-c", code, str(out), root, umask], check=True)
+        assert out.stat().st_mode & 0o777 == mode, (umask, oct(out.stat().st_mode))
+    write_json_atomic(tmp_path / "m.json", {"a": 1})
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "m.json").stat().st_mode & 0o777 == 0o666 & ~mask
