@@ -30,6 +30,7 @@ def _contrasting(rng: np.random.Generator, avoid: np.ndarray, sat: tuple[float, 
 
 
 def toward(col: np.ndarray, target: float, amount: float) -> np.ndarray:
+    """``col`` moved ``amount`` of the way to the grey level ``target`` (0 darkens, 255 lightens)."""
     return col * (1.0 - amount) + target * amount
 
 
@@ -41,6 +42,8 @@ def torso_texture(rng: np.random.Generator) -> dict:
 
 
 def person_colours(rng: np.random.Generator, bg_mean: np.ndarray) -> dict:
+    """Skin, hair, shoes, shirt (two colours for its pattern) and trousers, sleeve length, shorts,
+    baldness; shirt and trousers keep away from the background's mean colour ``bg_mean``."""
     skin = hsv(rng, (0.02, 0.11), (0.25, 0.65), (0.35, 0.98))
     shirt = _contrasting(rng, bg_mean, (0.35, 1.0), (0.3, 1.0))
     pants = _contrasting(rng, bg_mean, (0.2, 1.0), (0.2, 0.9))

@@ -8,18 +8,20 @@ import numpy as np
 
 from robustpose import portable as pm
 from robustpose.data.synthetic.appearance import hsv
-from robustpose.data.synthetic.painter import SCALE, SHIFT, planes
+from robustpose.data.synthetic.painter import SCALE, SHIFT, blend, coverage, planes
 
 
-def _paint_full(img: np.ndarray, cov: np.ndarray, colour: np.ndarray) -> None:
+def _paint_shape(img: np.ndarray, cov: np.ndarray, colour: np.ndarray) -> None:
     """Composite a flat colour with coverage ``cov`` (uint8, image-sized) over its bounding box."""
     x, y, w, h = cv2.boundingRect(cov)
     if w == 0 or h == 0:
         return
-    a = cov[y:y + h, x:x + w].astype(np.float32)
-    a *= np.float32(1.0 / 255.0)
-    region = img[:, y:y + h, x:x + w]
-    region += (planes(colour) - region) * a
+    blend(img[:, y:y + h, x:x + w], planes(colour), coverage(cov[y:y + h, x:x + w]))
+
+
+def mean_colour(img: np.ndarray) -> np.ndarray:
+    """Mean RGB (3,) float64 of a channel-first image: what clothes colours keep away from."""
+    return img.reshape(3, -1).mean(axis=1, dtype=np.float64)
 
 
 def _box_points(centre: tuple[float, float], size: tuple[float, float], angle_deg: float) -> np.ndarray:
@@ -61,7 +63,7 @@ def paint_background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
             s2 = (-xs * pm.sin(ang) + ys * pm.cos(ang)) * (2 * math.pi / period)
             pattern = pattern * pm.sin(s2)
         m = (np.clip(pattern * 4.0, -1.0, 1.0) * 0.5 + 0.5) * rng.uniform(0.15, 0.5)
-        img += (planes(hsv(rng, (0.0, 1.0), (0.0, 0.6), (0.1, 0.95))) - img) * m
+        blend(img, planes(hsv(rng, (0.0, 1.0), (0.0, 0.6), (0.1, 0.95))), m)
 
     for _ in range(int(rng.integers(0, 6))):
         cov = np.zeros((h, w), np.uint8)
@@ -76,5 +78,5 @@ def paint_background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
             cv2.ellipse(cov, (int(centre[0] * SCALE), int(centre[1] * SCALE)),
                         (int(size[0] * SCALE / 2), int(size[1] * SCALE / 2)), angle, 0, 360, 255,
                         -1, cv2.LINE_AA, SHIFT)
-        _paint_full(img, cov, hsv(rng, (0.0, 1.0), (0.0, 0.7), (0.1, 0.95)))
+        _paint_shape(img, cov, hsv(rng, (0.0, 1.0), (0.0, 0.7), (0.1, 0.95)))
     return img

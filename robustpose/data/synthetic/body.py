@@ -14,7 +14,7 @@ import numpy as np
 
 from robustpose import portable as pm
 from robustpose.data.keypoints import COCO_KEYPOINTS
-from robustpose.data.synthetic.face import FACE
+from robustpose.data.synthetic.face import FACE, face_keypoints
 
 KP = {name: i for i, name in enumerate(COCO_KEYPOINTS)}
 LIMB_SIDES = (("left", 1.0), ("right", -1.0))   # +1: the person's left is image right
@@ -95,6 +95,17 @@ def _rot(v: np.ndarray, angle_rad: float) -> np.ndarray:
     return pm.matmul(v, np.array([[c, s], [-s, c]]))
 
 
+def sample_radii(rng: np.random.Generator) -> dict:
+    """One person's limb radii (fractions of height): ``RADII`` times a build drawn from U(0.8, 1.25)."""
+    build = rng.uniform(0.8, 1.25)
+    return {k: (np.array(v) * build if isinstance(v, tuple) else v * build) for k, v in RADII.items()}
+
+
+def sample_leg_order(rng: np.random.Generator) -> tuple[tuple[str, float], ...]:
+    """The order legs (and arms) are painted in, so either leg may cross over the other."""
+    return LIMB_SIDES if rng.uniform() < 0.5 else LIMB_SIDES[::-1]
+
+
 def sample_body(rng: np.random.Generator) -> dict:
     """A posed body in local units: y up, pelvis at the origin, standing height 1.
 
@@ -102,11 +113,8 @@ def sample_body(rng: np.random.Generator) -> dict:
     features' azimuths, and the geometry the painter needs (neck, head centre/axes/yaw, radii).
     """
     prior = _POSE_PRIORS[int(rng.choice(len(_POSE_PRIORS), p=_POSE_WEIGHTS))]
-    bone = {k: v * float(np.clip(rng.normal(1.0, 0.05), 0.85, 1.15)) for k, v in BODY.items()}
-    height = (bone["torso"] + bone["neck"] + 2 * bone["head_ry"] + bone["thigh"] + bone["shin"]
-              + bone["foot"])
-    bone = {k: v / height for k, v in bone.items()}
-    build = rng.uniform(0.8, 1.25)
+    bone = _bone_lengths(rng)
+    radii = sample_radii(rng)
 
     lean = math.radians(rng.normal(0.0, prior.lean_sd))
     up_t = np.array([pm.sin(lean), pm.cos(lean)])
@@ -117,41 +125,53 @@ def sample_body(rng: np.random.Generator) -> dict:
     for name, side in LIMB_SIDES:
         j[KP[f"{name}_shoulder"]] = neck + side * bone["shoulder_half"] * width * across
         j[KP[f"{name}_hip"]] = np.array([side * bone["hip_half"] * width, 0.0])
-
-    def limb_angles(lo_range, hi_range):
-        use = _STAND if rng.uniform() < prior.stand_mix else prior
-        return (rng.uniform(*getattr(use, lo_range)), rng.uniform(*getattr(use, hi_range)))
-
     for name, side in LIMB_SIDES:
-        a1, a2 = limb_angles("arm", "elbow")
-        # Arms swinging towards/away from the camera look shorter.
-        fs = rng.uniform(0.65, 1.0, size=2) if rng.uniform() < 0.3 else np.ones(2)
-        sh = j[KP[f"{name}_shoulder"]]
-        elbow = sh + bone["upper_arm"] * fs[0] * _rot(_unit(a1, side), -lean)
-        j[KP[f"{name}_elbow"]] = elbow
-        forearm = bone["forearm"] * fs[1] * _rot(_unit(a1 + a2, side), -lean)
-        j[KP[f"{name}_wrist"]] = elbow + forearm
-
-        g1, g2 = limb_angles("thigh", "knee")
-        hip = j[KP[f"{name}_hip"]]
-        knee = hip + bone["thigh"] * rng.uniform(*prior.foreshorten) * _unit(g1, side)
-        j[KP[f"{name}_knee"]] = knee
-        j[KP[f"{name}_ankle"]] = knee + bone["shin"] * rng.uniform(0.9, 1.0) * _unit(g1 + g2, side)
+        elbow, wrist = _arm(rng, prior, bone, j[KP[f"{name}_shoulder"]], side, lean)
+        knee, ankle = _leg(rng, prior, bone, j[KP[f"{name}_hip"]], side)
+        for part, point in (("elbow", elbow), ("wrist", wrist), ("knee", knee), ("ankle", ankle)):
+            j[KP[f"{name}_{part}"]] = point
 
     up_h = _rot(up_t, math.radians(rng.normal(0.0, 10.0)))
-    u_h = np.array([up_h[1], -up_h[0]])
     rx, ry = bone["head_rx"] * rng.uniform(0.92, 1.08), bone["head_ry"]
     head = neck + up_h * (bone["neck"] + ry)
     yaw = float(np.clip(rng.normal(0.0, 22.0), -65.0, 65.0))
-    depth = np.zeros(5)
-    for k, (name, d_az, hgt, radial) in enumerate(FACE):
-        a = math.radians(yaw + d_az)
-        j[KP[name]] = head + u_h * rx * radial * pm.sin(a) + up_h * ry * hgt
-        depth[k] = pm.cos(a)
-    radii = {k: (np.array(v) * build if isinstance(v, tuple) else v * build)
-             for k, v in RADII.items()}
-    # Legs are drawn in this order, so either may cross over the other.
-    leg_order = LIMB_SIDES if rng.uniform() < 0.5 else LIMB_SIDES[::-1]
+    # across the head: towards the person's left, in these y-up units
+    j[:len(FACE)], depth = face_keypoints(head, up_h, np.array([up_h[1], -up_h[0]]), rx, ry, yaw)
     return {"joints": j, "face_depth": depth, "neck": neck, "pelvis": np.zeros(2), "head": head,
             "head_axes": (rx, ry), "up_head": up_h, "up_torso": up_t, "across": across,
-            "yaw": yaw, "radii": radii, "leg_order": leg_order}
+            "yaw": yaw, "radii": radii, "leg_order": sample_leg_order(rng)}
+
+
+def _bone_lengths(rng: np.random.Generator) -> dict[str, float]:
+    """``BODY`` with every length scaled by N(1, 0.05) (clipped to 0.85-1.15), renormalised so
+    the standing height is 1 again."""
+    bone = {k: v * float(np.clip(rng.normal(1.0, 0.05), 0.85, 1.15)) for k, v in BODY.items()}
+    height = (bone["torso"] + bone["neck"] + 2 * bone["head_ry"] + bone["thigh"] + bone["shin"]
+              + bone["foot"])
+    return {k: v / height for k, v in bone.items()}
+
+
+def _limb_angles(rng: np.random.Generator, prior: _PosePrior, proximal: str,
+                 distal: str) -> tuple[float, float]:
+    """A limb's two angles from ``prior``, or from the standing prior with ``prior.stand_mix``."""
+    use = _STAND if rng.uniform() < prior.stand_mix else prior
+    return rng.uniform(*getattr(use, proximal)), rng.uniform(*getattr(use, distal))
+
+
+def _arm(rng: np.random.Generator, prior: _PosePrior, bone: dict[str, float], shoulder: np.ndarray,
+         side: float, lean: float) -> tuple[np.ndarray, np.ndarray]:
+    """Elbow and wrist of one arm hanging from ``shoulder``; arm angles follow the torso's lean."""
+    a1, a2 = _limb_angles(rng, prior, "arm", "elbow")
+    # Arms swinging towards/away from the camera look shorter.
+    fs = rng.uniform(0.65, 1.0, size=2) if rng.uniform() < 0.3 else np.ones(2)
+    elbow = shoulder + bone["upper_arm"] * fs[0] * _rot(_unit(a1, side), -lean)
+    forearm = bone["forearm"] * fs[1] * _rot(_unit(a1 + a2, side), -lean)
+    return elbow, elbow + forearm
+
+
+def _leg(rng: np.random.Generator, prior: _PosePrior, bone: dict[str, float], hip: np.ndarray,
+         side: float) -> tuple[np.ndarray, np.ndarray]:
+    """Knee and ankle of one leg; leg angles are measured from the vertical, not the torso."""
+    g1, g2 = _limb_angles(rng, prior, "thigh", "knee")
+    knee = hip + bone["thigh"] * rng.uniform(*prior.foreshorten) * _unit(g1, side)
+    return knee, knee + bone["shin"] * rng.uniform(0.9, 1.0) * _unit(g1 + g2, side)

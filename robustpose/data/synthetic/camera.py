@@ -1,4 +1,4 @@
-"""The camera's photometry applied to a rendered image."""
+"""The camera's photometry: what turns a painted (float, channel-first) image into a photo."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import numpy as np
 from robustpose import portable as pm
 
 
-def photograph(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
+def photograph(rng: np.random.Generator, painted: np.ndarray) -> np.ndarray:
     """Photometric variation of a real camera: exposure, contrast, gamma, haze and lens softness.
 
     Real training photos vary in all of these, so a model trained on COCO is not destroyed by
@@ -18,10 +18,11 @@ def photograph(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
     encoding of noisy pixels costs ~2x more time and space.
 
     Args:
-        img: float (H, W, 3) in 0..255.
+        painted: float (3, H, W) in 0..255, as the painters draw it.
     Returns:
-        uint8 (H, W, 3).
+        uint8 (H, W, 3), C-contiguous.
     """
+    img = painted.transpose(1, 2, 0)
     mean = img.mean(axis=(0, 1), keepdims=True)
     img = (img - mean) * rng.uniform(0.6, 1.1) + mean + rng.uniform(-25.0, 25.0)  # contrast, exposure
     if rng.random() < 0.3:                                                       # haze / veiling glare
@@ -31,4 +32,4 @@ def photograph(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
     if rng.random() < 0.4:                                                       # lens softness
         sigma = rng.uniform(0.3, 1.0)
         img = pm.gaussian_blur(img, sigma)
-    return np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(np.clip(np.rint(img), 0, 255).astype(np.uint8))

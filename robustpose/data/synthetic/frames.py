@@ -14,12 +14,12 @@ import numpy as np
 from robustpose import portable as pm
 from robustpose.data.keypoints import COCO_KEYPOINTS
 from robustpose.data.synthetic.appearance import person_colours, torso_texture
-from robustpose.data.synthetic.background import paint_background
-from robustpose.data.synthetic.body import BODY, KP, LIMB_SIDES, RADII
+from robustpose.data.synthetic.background import mean_colour, paint_background
+from robustpose.data.synthetic.body import BODY, KP, sample_leg_order, sample_radii
 from robustpose.data.synthetic.camera import photograph
-from robustpose.data.synthetic.face import FACE
+from robustpose.data.synthetic.face import FACE, face_keypoints
 from robustpose.data.synthetic.figure import draw_person
-from robustpose.data.synthetic.painter import Layer
+from robustpose.data.synthetic.painter import Layer, light_direction
 from robustpose.data.synthetic.visibility import keypoint_flags
 
 
@@ -47,9 +47,9 @@ class HeadPose:
         nose's sideways shift at this yaw, so ``ry`` is the length ratio and ``up`` is the
         direction ``crown - nose`` rotated back by ``atan2(b, a)``.
         """
-        _, _, h_nose, r_nose = FACE[0]
+        nose_feature = FACE[KP["nose"]]
         aspect = BODY["head_rx"] / BODY["head_ry"]
-        a, b = 1.0 - h_nose, -aspect * r_nose * pm.sin(math.radians(yaw))
+        a, b = 1.0 - nose_feature.height, -aspect * nose_feature.radial * pm.sin(math.radians(yaw))
         d = np.asarray(crown, np.float64) - np.asarray(nose, np.float64)
         norm = pm.hypot(a, b)
         length = max(float(pm.hypot(*d)), 1e-6)
@@ -63,16 +63,10 @@ class HeadPose:
 
     def face_keypoints(self) -> tuple[np.ndarray, np.ndarray]:
         """COCO's five face keypoints (nose, eyes, ears) ``(5, 2)`` in image pixels, and the cosine
-        of each feature's azimuth ``(5,)`` (how much it faces the camera; <= ``MIN_DEPTH``: hidden)."""
+        of each feature's azimuth ``(5,)`` (how much it faces the camera; ``face.turned_away``)."""
         up = np.asarray(self.up, np.float64)
         across = np.array([-up[1], up[0]])            # towards image right for an upright head
-        centre = np.asarray(self.centre, np.float64)
-        points, depth = np.zeros((5, 2)), np.zeros(5)
-        for k, (_, d_az, hgt, radial) in enumerate(FACE):
-            a = math.radians(self.yaw + d_az)
-            points[k] = centre + across * self.rx * radial * pm.sin(a) + up * self.ry * hgt
-            depth[k] = pm.cos(a)
-        return points, depth
+        return face_keypoints(np.asarray(self.centre, np.float64), up, across, self.rx, self.ry, self.yaw)
 
 
 def video_style(rng: np.random.Generator, height: int, width: int) -> dict:
@@ -84,16 +78,16 @@ def video_style(rng: np.random.Generator, height: int, width: int) -> dict:
     """
     if height < 32 or width < 32:
         raise ValueError(f"video frames of {height}x{width} are too small; use at least 32x32 pixels")
-    ang = rng.uniform(0, 2 * math.pi)
+    light = light_direction(rng)
     background = paint_background(rng, height, width)
-    build = rng.uniform(0.8, 1.25)
+    radii = sample_radii(rng)
     return {
         "background": background,
-        "light": np.array([pm.cos(ang), pm.sin(ang)]),
-        "colours": person_colours(rng, background.reshape(3, -1).mean(axis=1, dtype=np.float64)),
+        "light": light,
+        "colours": person_colours(rng, mean_colour(background)),
         "texture": torso_texture(rng),
-        "radii": {k: (np.array(v) * build if isinstance(v, tuple) else v * build) for k, v in RADII.items()},
-        "leg_order": LIMB_SIDES if rng.uniform() < 0.5 else LIMB_SIDES[::-1],
+        "radii": radii,
+        "leg_order": sample_leg_order(rng),
         "camera_seed": int(rng.integers(0, 2**63 - 1)),
     }
 
@@ -128,6 +122,27 @@ def render_person(keypoints: np.ndarray, head: HeadPose, height_px: float,
     if not height_px > 0:
         raise ValueError(f"height_px must be positive, got {height_px!r}")
     joints[:5], depth = head.face_keypoints()
+    img = style["background"].copy()
+    h, w = img.shape[1:]
+    layer = Layer(h, w, style["light"])
+    draw_person(layer, _posed_body(joints, depth, head, height_px, style), style["colours"],
+                style["texture"], _pixels, float(height_px))
+    layer.composite(img)
+    silhouette = layer.silhouette()
+    bbox = silhouette[0] if silhouette is not None else [0.0, 0.0, 0.0, 0.0]
+    drawn = keypoint_flags(joints, depth, np.zeros((h, w), np.float32))
+    out = photograph(np.random.Generator(np.random.PCG64(style["camera_seed"])), img)
+    return out, drawn, bbox
+
+
+def _pixels(points: np.ndarray) -> np.ndarray:
+    """The video path's body is already in image pixels: ``draw_person``'s ``to_img`` is the identity."""
+    return np.asarray(points, np.float64)
+
+
+def _posed_body(joints: np.ndarray, depth: np.ndarray, head: HeadPose, height_px: float,
+                style: dict) -> dict:
+    """The body ``draw_person`` paints (as ``body.sample_body`` returns it), from image joints."""
     pelvis = (joints[KP["left_hip"]] + joints[KP["right_hip"]]) / 2
     neck = (joints[KP["left_shoulder"]] + joints[KP["right_shoulder"]]) / 2
     up_t = neck - pelvis
@@ -137,26 +152,8 @@ def render_person(keypoints: np.ndarray, head: HeadPose, height_px: float,
               + joints[KP["left_hip"]] - joints[KP["right_hip"]])
     if pm.hypot(*across) < 1e-3 * height_px:
         across = np.array([-up_t[1], up_t[0]])
-    body = {"joints": joints, "face_depth": depth, "neck": neck, "pelvis": pelvis,
-            "head": np.asarray(head.centre, np.float64), "head_axes": (head.rx / height_px, head.ry / height_px),
-            "up_head": np.asarray(head.up, np.float64), "up_torso": up_t, "across": across, "yaw": head.yaw,
-            "radii": style["radii"], "leg_order": style["leg_order"]}
-    img = style["background"].copy()
-    h, w = img.shape[1:]
-    layer = Layer(h, w, style["light"])
-    draw_person(layer, body, style["colours"], style["texture"], lambda pts: np.asarray(pts, np.float64),
-                float(height_px))
-    x0, y0, x1, y1 = layer.extent
-    bbox = [0.0, 0.0, 0.0, 0.0]
-    if x1 > x0 and y1 > y0:
-        region = img[:, y0:y1, x0:x1]
-        region *= 1.0 - layer.A[y0:y1, x0:x1]
-        region += layer.P[:, y0:y1, x0:x1]
-        sil = layer.A[y0:y1, x0:x1] >= 0.5
-        cols, rows = np.flatnonzero(sil.any(axis=0)), np.flatnonzero(sil.any(axis=1))
-        if cols.size:
-            bbox = [float(x0 + cols[0]), float(y0 + rows[0]), float(cols[-1] - cols[0] + 1),
-                    float(rows[-1] - rows[0] + 1)]
-    drawn = keypoint_flags(joints, depth, np.zeros((h, w), np.float32))
-    out = photograph(np.random.Generator(np.random.PCG64(style["camera_seed"])), img.transpose(1, 2, 0))
-    return np.ascontiguousarray(out), drawn, bbox
+    return {"joints": joints, "face_depth": depth, "neck": neck, "pelvis": pelvis,
+            "head": np.asarray(head.centre, np.float64),
+            "head_axes": (head.rx / height_px, head.ry / height_px),
+            "up_head": np.asarray(head.up, np.float64), "up_torso": up_t, "across": across,
+            "yaw": head.yaw, "radii": style["radii"], "leg_order": style["leg_order"]}

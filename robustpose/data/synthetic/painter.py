@@ -1,7 +1,12 @@
-"""Rasterising body parts into a person's layer: shaded capsules, ellipses and a textured polygon.
+"""Rasterising body parts into a person's layer and compositing layers: capsules, ellipses, a
+textured polygon, the layer's "over" onto the image and its silhouette box.
 
-Parts are drawn with ``cv2.LINE_AA`` at 1/16 px precision so keypoints sit exactly at joint
-centres.
+Each part is rasterised as an anti-aliased coverage mask over its bounding box (``cv2.LINE_AA``
+at 1/16 px precision, so keypoints sit exactly at joint centres) and composited "over" into the
+person's premultiplied colour P (3, H, W) and alpha A (H, W). A whole person is one layer so that
+the scene can composite it in one step and read its silhouette and its occluding alpha. Colour
+planes are channel-first while drawing: numpy broadcasting over a trailing axis of length 3 runs
+~10x slower than over whole rows.
 """
 from __future__ import annotations
 
@@ -15,10 +20,7 @@ from robustpose import portable as pm
 SHIFT = 4                      # cv2 fractional bits: coordinates are drawn at 1/16 px
 SCALE = float(1 << SHIFT)
 
-# Painting: each part is rasterised as an anti-aliased coverage mask over its bounding box and
-# composited "over" into the person's premultiplied colour P (3, H, W) and alpha A (H, W).
-# Colour planes are channel-first while drawing: numpy broadcasting over a trailing axis of
-# length 3 runs ~10x slower than over whole rows.
+Box = tuple[int, int, int, int]   # x0, y0, x1, y1: pixels [x0, x1) x [y0, y1)
 
 
 def planes(colour: np.ndarray) -> np.ndarray:
@@ -26,7 +28,32 @@ def planes(colour: np.ndarray) -> np.ndarray:
     return np.asarray(colour, np.float32).reshape(3, 1, 1)
 
 
+def light_direction(rng: np.random.Generator) -> np.ndarray:
+    """A random unit vector in image coordinates: where the light comes from for all shading."""
+    ang = rng.uniform(0, 2 * math.pi)
+    return np.array([pm.cos(ang), pm.sin(ang)])
+
+
+def coverage(cov: np.ndarray) -> np.ndarray:
+    """Float32 alpha in [0, 1] of a uint8 coverage mask (what cv2's anti-aliased fills write)."""
+    a = cov.astype(np.float32)
+    a *= np.float32(1.0 / 255.0)
+    return a
+
+
+def blend(target: np.ndarray, colour: np.ndarray | float, alpha: np.ndarray) -> None:
+    """``target += (colour - target) * alpha``, in place: the one "colour over" step.
+
+    On an opaque image it is plain "over" (the background's pattern and shapes, a limb's stripe);
+    on a layer's premultiplied colour it is premultiplied "over" of ``colour * alpha``; on an
+    alpha map with ``colour`` 1 it accumulates alpha (a layer's own, the occluders' in front).
+    """
+    target += (colour - target) * alpha
+
+
 class Layer:
+    """One person being painted: premultiplied colour ``P``, alpha ``A`` and the painted extent."""
+
     def __init__(self, height: int, width: int, light: np.ndarray):
         self.h, self.w = height, width
         self.P = np.zeros((3, height, width), np.float32)
@@ -34,7 +61,7 @@ class Layer:
         self.light = (float(light[0]), float(light[1]))   # unit vector, image coords
         self.extent = [width, height, 0, 0]                # union of painted boxes x0, y0, x1, y1
 
-    def box(self, xlo: float, ylo: float, xhi: float, yhi: float):
+    def box(self, xlo: float, ylo: float, xhi: float, yhi: float) -> Box | None:
         """Integer box [x0, x1) x [y0, y1) covering the given range (+2 px), clipped to the
         image; None when empty."""
         x0, y0 = max(math.floor(xlo) - 2, 0), max(math.floor(ylo) - 2, 0)
@@ -43,29 +70,59 @@ class Layer:
             return None
         return x0, y0, x1, y1
 
-    def paint(self, box, cov: np.ndarray, colour: np.ndarray) -> None:
+    def paint(self, box: Box, cov: np.ndarray, colour: np.ndarray) -> None:
         """Composite ``colour`` ((3, h, w) or (3, 1, 1)) with coverage ``cov`` (uint8, (h, w))."""
         x0, y0, x1, y1 = box
-        a = cov.astype(np.float32)
-        a *= np.float32(1.0 / 255.0)
-        P, A = self.P[:, y0:y1, x0:x1], self.A[y0:y1, x0:x1]
-        P += (colour - P) * a
-        A += (1.0 - A) * a
+        a = coverage(cov)
+        blend(self.P[:, y0:y1, x0:x1], colour, a)
+        blend(self.A[y0:y1, x0:x1], 1.0, a)
         e = self.extent
         e[0], e[1], e[2], e[3] = min(e[0], x0), min(e[1], y0), max(e[2], x1), max(e[3], y1)
 
+    def painted_box(self) -> Box | None:
+        """The union of the boxes painted so far; None when nothing was (the person is off-image)."""
+        x0, y0, x1, y1 = self.extent
+        return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
 
-def _fx(points: np.ndarray, box) -> np.ndarray:
+    def composite(self, img: np.ndarray) -> None:
+        """Premultiplied "over" of this layer onto ``img`` (3, H, W) float32, in place, on the
+        painted box only."""
+        box = self.painted_box()
+        if box is None:
+            return
+        x0, y0, x1, y1 = box
+        region = img[:, y0:y1, x0:x1]
+        region *= 1.0 - self.A[y0:y1, x0:x1]
+        region += self.P[:, y0:y1, x0:x1]
+
+    def silhouette(self) -> tuple[list[float], float] | None:
+        """The tight box [x, y, w, h] of the silhouette (alpha >= 0.5) and its pixel count; None
+        when no pixel reaches 0.5. Hidden parts count: the layer knows nothing of occluders."""
+        box = self.painted_box()
+        if box is None:
+            return None
+        x0, y0, x1, y1 = box
+        sil = self.A[y0:y1, x0:x1] >= 0.5
+        cols, rows = np.flatnonzero(sil.any(axis=0)), np.flatnonzero(sil.any(axis=1))
+        if cols.size == 0:
+            return None
+        bbox = [float(x0 + cols[0]), float(y0 + rows[0]), float(cols[-1] - cols[0] + 1),
+                float(rows[-1] - rows[0] + 1)]
+        return bbox, float(np.count_nonzero(sil))
+
+
+def _fx(points: np.ndarray, box: Box) -> np.ndarray:
     """Points (N, 2) in image coords -> int32 fixed-point coords relative to the box corner."""
     return np.round((np.asarray(points) - (box[0], box[1])) * SCALE).astype(np.int32)
 
 
-def _pt(x: float, y: float, box) -> tuple[int, int]:
+def _pt(x: float, y: float, box: Box) -> tuple[int, int]:
     """One image point -> fixed-point (int, int) relative to the box corner."""
     return math.floor((x - box[0]) * SCALE + 0.5), math.floor((y - box[1]) * SCALE + 0.5)
 
 
-def _grid(box):
+def _grid(box: Box) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel x (1, w) and y (h, 1) coordinates of the box, float32, for shading over it."""
     x0, y0, x1, y1 = box
     return (np.arange(x0, x1, dtype=np.float32)[None, :],
             np.arange(y0, y1, dtype=np.float32)[:, None])
@@ -101,7 +158,7 @@ def capsule(layer: Layer, p: np.ndarray, q: np.ndarray, r1: float, r2: float,
     if stripe is not None:
         # Soft-edged stripe along the limb axis, about 40% of the limb's width.
         m = np.clip(2.26 - 8.0 * np.abs(perp), 0.0, 1.0)
-        col += (planes(stripe) - col) * m
+        blend(col, planes(stripe), m)
     layer.paint(box, cov, col)
 
 

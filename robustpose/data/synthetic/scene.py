@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from robustpose import portable as pm
 from robustpose.data.synthetic.appearance import person_colours, torso_texture
-from robustpose.data.synthetic.background import paint_background
+from robustpose.data.synthetic.background import mean_colour, paint_background
 from robustpose.data.synthetic.body import sample_body
 from robustpose.data.synthetic.camera import photograph
-from robustpose.data.synthetic.figure import draw_person
-from robustpose.data.synthetic.painter import Layer
+from robustpose.data.synthetic.figure import ToImage, draw_person
+from robustpose.data.synthetic.painter import Layer, blend, light_direction
 from robustpose.data.synthetic.visibility import keypoint_flags
 
 
@@ -64,7 +65,16 @@ class SyntheticConfig:
                              f"min_person_scale={self.min_person_scale}")
 
 
-def _image_transform(origin: np.ndarray, scale: float, theta: float):
+class _Person(NamedTuple):
+    """One person of a scene before painting: pose, where it goes, and how it looks."""
+    scale: float            # standing height in pixels
+    body: dict
+    to_img: ToImage
+    colours: dict
+    texture: dict
+
+
+def _image_transform(origin: np.ndarray, scale: float, theta: float) -> ToImage:
     """Local (y up, unit height) -> image (y down, pixels): flip y, rotate, scale, shift."""
     c, s = pm.cos(theta), pm.sin(theta)
     m = np.array([[c, s], [s, -c]]) * scale     # rows: x_local -> image, y_local -> image
@@ -79,6 +89,25 @@ def _body_rotation(rng: np.random.Generator) -> float:
     if rng.uniform() < 0.8:
         return math.radians(rng.normal(0.0, 5.0))
     return math.radians(rng.uniform(-45.0, 45.0))
+
+
+def _sample_person(rng: np.random.Generator, cfg: SyntheticConfig, bg_mean: np.ndarray) -> _Person:
+    """A posed, sized, tilted and placed person with clothes that stand out from ``bg_mean``."""
+    h, w = cfg.image_height, cfg.image_width
+    body = sample_body(rng)
+    scale = rng.uniform(cfg.min_person_scale, cfg.max_person_scale) * h
+    theta = _body_rotation(rng)
+    # Place the body's box so that at most a fifth of its width/height leaves the image.
+    probe = _image_transform(np.zeros(2), scale, theta)(
+        np.vstack([body["joints"], body["head"] + body["up_head"] * body["head_axes"][1]]))
+    pad = 0.05 * scale
+    lo, hi = probe.min(0) - pad, probe.max(0) + pad
+    size = hi - lo
+    centre = np.array([rng.uniform(min(0.3 * size[0], w / 2), max(w - 0.3 * size[0], w / 2)),
+                       rng.uniform(min(0.3 * size[1], h / 2), max(h - 0.3 * size[1], h / 2))])
+    origin = centre - (lo + hi) / 2
+    return _Person(scale, body, _image_transform(origin, scale, theta),
+                   person_colours(rng, bg_mean), torso_texture(rng))
 
 
 def render_scene(rng: np.random.Generator, cfg: SyntheticConfig) -> tuple[np.ndarray, list[dict]]:
@@ -99,61 +128,42 @@ def render_scene(rng: np.random.Generator, cfg: SyntheticConfig) -> tuple[np.nda
     if not isinstance(cfg, SyntheticConfig):
         raise TypeError(f"cfg must be a SyntheticConfig, got {type(cfg).__name__}")
     h, w = cfg.image_height, cfg.image_width
-    ang = rng.uniform(0, 2 * math.pi)
-    light = np.array([pm.cos(ang), pm.sin(ang)])
+    light = light_direction(rng)
     img = paint_background(rng, h, w)
-    bg_mean = img.reshape(3, -1).mean(axis=1, dtype=np.float64)
-
+    bg_mean = mean_colour(img)
     n = int(rng.integers(cfg.min_people, cfg.max_people + 1))
-    specs = []
-    for _ in range(n):
-        body = sample_body(rng)
-        scale = rng.uniform(cfg.min_person_scale, cfg.max_person_scale) * h
-        theta = _body_rotation(rng)
-        # Place the body's box so that at most a fifth of its width/height leaves the image.
-        probe = _image_transform(np.zeros(2), scale, theta)(
-            np.vstack([body["joints"], body["head"] + body["up_head"] * body["head_axes"][1]]))
-        pad = 0.05 * scale
-        lo, hi = probe.min(0) - pad, probe.max(0) + pad
-        size = hi - lo
-        centre = np.array([rng.uniform(min(0.3 * size[0], w / 2), max(w - 0.3 * size[0], w / 2)),
-                           rng.uniform(min(0.3 * size[1], h / 2), max(h - 0.3 * size[1], h / 2))])
-        origin = centre - (lo + hi) / 2
-        specs.append((scale, body, _image_transform(origin, scale, theta),
-                      person_colours(rng, bg_mean), torso_texture(rng)))
+    persons = [_sample_person(rng, cfg, bg_mean) for _ in range(n)]
     # Smaller (farther) people are drawn first, so the nearest person is in front.
-    specs.sort(key=lambda s: s[0])
+    persons.sort(key=lambda p: p.scale)
 
     drawn = []
-    for scale, body, to_img, colours, tex in specs:
+    for person in persons:
         layer = Layer(h, w, light)
-        joints = draw_person(layer, body, colours, tex, to_img, scale)
-        x0, y0, x1, y1 = layer.extent
-        if x1 > x0 and y1 > y0:                   # premultiplied "over", on the painted box only
-            region = img[:, y0:y1, x0:x1]
-            region *= 1.0 - layer.A[y0:y1, x0:x1]
-            region += layer.P[:, y0:y1, x0:x1]
-        drawn.append((joints, body["face_depth"], layer))
+        joints = draw_person(layer, person.body, person.colours, person.texture, person.to_img,
+                             person.scale)
+        layer.composite(img)
+        drawn.append((joints, person.body["face_depth"], layer))
+    return photograph(rng, img), _annotate(drawn, h, w)
 
+
+def _annotate(drawn: list[tuple[np.ndarray, np.ndarray, Layer]], h: int, w: int) -> list[dict]:
+    """Keypoints with visibility, silhouette box and area of each painted person (in drawing
+    order), front to back so that ``cover`` holds the alpha of everyone drawn after a person."""
     people: list[dict] = []
-    cover = np.zeros((h, w), np.float32)          # alpha of everyone drawn after this person
+    cover = np.zeros((h, w), np.float32)
     for joints, face_depth, layer in reversed(drawn):
         kps = keypoint_flags(joints, face_depth, cover)
-        x0, y0, x1, y1 = layer.extent
-        if x1 <= x0 or y1 <= y0:
+        box = layer.painted_box()
+        if box is None:
             continue
-        alpha = layer.A[y0:y1, x0:x1]
-        cover[y0:y1, x0:x1] += alpha * (1.0 - cover[y0:y1, x0:x1])
+        x0, y0, x1, y1 = box
+        blend(cover[y0:y1, x0:x1], 1.0, layer.A[y0:y1, x0:x1])
         if not (kps[:, 2] > 0).any():
             continue                              # drawn (and occluding) but not annotated
-        sil = alpha >= 0.5
-        cols, rows = np.flatnonzero(sil.any(axis=0)), np.flatnonzero(sil.any(axis=1))
-        if cols.size == 0:
+        silhouette = layer.silhouette()
+        if silhouette is None:
             continue
-        bbox = [float(x0 + cols[0]), float(y0 + rows[0]), float(cols[-1] - cols[0] + 1),
-                float(rows[-1] - rows[0] + 1)]
-        people.append({"keypoints": kps, "bbox": bbox, "area": float(np.count_nonzero(sil))})
+        bbox, area = silhouette
+        people.append({"keypoints": kps, "bbox": bbox, "area": area})
     people.reverse()
-
-    out = photograph(rng, img.transpose(1, 2, 0))
-    return np.ascontiguousarray(out), people
+    return people

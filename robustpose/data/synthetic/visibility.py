@@ -3,19 +3,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from robustpose.data.synthetic.body import KP
-from robustpose.data.synthetic.face import MIN_DEPTH
+from robustpose.data.synthetic.face import FACE, turned_away
 
 
 def keypoint_flags(joints: np.ndarray, face_depth: np.ndarray, cover: np.ndarray) -> np.ndarray:
     """COCO (17, 3) [x, y, v] from image joints, self-hidden face features and the alpha of the
-    people in front (``cover``, (H, W))."""
+    people in front (``cover``, (H, W)).
+
+    v=0 with x=y=0 outside [0, W-1] x [0, H-1]; v=1 when the 3x3 neighbourhood is covered
+    (alpha > 0.5) everywhere, so a joint on an occluder's anti-aliased edge stays visible, or
+    when the face feature is turned away; v=2 otherwise.
+    """
     h, w = cover.shape
     kps = np.zeros((17, 3))
     hidden = np.zeros(17, bool)
-    for k, (name, kind) in enumerate((("nose", "nose"), ("left_eye", "eye"), ("right_eye", "eye"),
-                                      ("left_ear", "ear"), ("right_ear", "ear"))):
-        hidden[KP[name]] = face_depth[k] <= MIN_DEPTH[kind]
+    hidden[:len(FACE)] = turned_away(face_depth)     # the face features are COCO keypoints 0-4
     for k, (x, y) in enumerate(joints):
         if not (0.0 <= x <= w - 1 and 0.0 <= y <= h - 1):
             continue                                   # v=0, x=y=0
