@@ -6,10 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from robustpose.data import synthetic
 from robustpose.data.keypoints import COCO_KEYPOINTS
 from robustpose.data.synthetic import (SyntheticConfig, coco_annotations, render_scene,
                                        synthesize_split, write_split)
+from robustpose.data.synthetic.visibility import keypoint_flags
 from robustpose.seeding import rng_for
 
 SMALL = SyntheticConfig(image_height=96, image_width=128)
@@ -109,7 +109,7 @@ def test_keypoint_flags_follow_coco_semantics():
     joints[8] = (49.0, 39.0)                      # last pixel: inside
     joints[9] = (49.6, 39.0)                      # beyond the last pixel centre
     face_depth = np.ones(5)                       # all face features turned to the camera
-    kps = synthetic._keypoint_flags(joints, face_depth, cover)
+    kps = keypoint_flags(joints, face_depth, cover)
     assert kps.shape == (17, 3)
     assert kps[5, 2] == 1 and kps[6, 2] == 2 and kps[8, 2] == 2
     assert kps[7].tolist() == [0, 0, 0] and kps[9].tolist() == [0, 0, 0]
@@ -120,7 +120,7 @@ def test_keypoint_flags_follow_coco_semantics():
 def test_face_features_turned_away_are_occluded():
     joints = np.full((17, 2), 5.0)
     face_depth = np.array([1.0, 0.9, -0.2, 0.5, -0.9])     # right eye and right ear turned away
-    kps = synthetic._keypoint_flags(joints, face_depth, np.zeros((20, 20), np.float32))
+    kps = keypoint_flags(joints, face_depth, np.zeros((20, 20), np.float32))
     assert kps[KP["right_eye"], 2] == 1 and kps[KP["right_ear"], 2] == 1
     assert kps[KP["nose"], 2] == 2 and kps[KP["left_eye"], 2] == 2 and kps[KP["left_ear"], 2] == 2
 
