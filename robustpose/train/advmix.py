@@ -71,6 +71,9 @@ from robustpose.train import augment_pool as pool
 from robustpose.train.topdown import TrainConfig, TrainSet, augmented_sample, lr_at
 
 KD_INPUTS = ("original", "mixed")
+# keys of the `advmix:` params section that are MixConfig fields (the rest: the grid and the
+# student's schedule, robustpose.train.config.advmix_train_config)
+MIX_KEYS = ("k", "alpha", "kd_input", "generator_lr", "generator_width", "noise_channels", "attention_cell")
 # The paper decays both learning rates x0.1 at epochs 170 and 200 of 210 (sec. 5.1); we decay the
 # generator's at the same fractions of our step budget: (fraction of steps, factor from then on).
 GENERATOR_LR_DECAY: tuple[tuple[float, float], ...] = ((170 / 210, 0.1), (200 / 210, 0.01))
@@ -180,6 +183,16 @@ def mix_config(strategy: str, **settings: Any) -> MixConfig:
     if strategy in STRATEGIES and not STRATEGIES[strategy].distils:   # unknown names: MixConfig says so
         settings = {**settings, "alpha": 0.0}
     return MixConfig(strategy=strategy, **settings)
+
+
+def mix_config_from_params(params: dict[str, Any], strategy: str) -> MixConfig:
+    """The ``MixConfig`` `advmix@<model>+<strategy>-s<seed>` runs: ``mix_config`` of the
+    ``MIX_KEYS`` of the parsed params' ``advmix`` section (validated by the stage).
+
+    Raises:
+        ValueError: as ``MixConfig``, for an unknown strategy or a bad setting.
+    """
+    return mix_config(strategy, **{k: params["advmix"][k] for k in MIX_KEYS})
 
 
 def strategy_images(strategy: str, sample: pool.Sample, rng: np.random.Generator,
@@ -662,7 +675,8 @@ def mixing_examples(spec: ModelSpec, generator: UNetGenerator | None, data: Trai
             "keypoints": batch.xy, "visible": batch.vis}
 
 
-__all__ = ["MixConfig", "mix_config", "STRATEGIES", "Strategy", "UNetGenerator", "train_advmix", "student_from_teacher",
+__all__ = ["MixConfig", "mix_config", "mix_config_from_params", "MIX_KEYS", "STRATEGIES", "Strategy",
+           "UNetGenerator", "train_advmix", "student_from_teacher",
            "mixing_weights", "mix_images", "attention_stats", "mixing_examples", "unet_depth",
            "build_generator", "smooth_logits", "generator_payload", "generator_from_payload", "distillation_loss",
            "step_batch", "batch_tensors", "student_step", "generator_step", "generator_lr_at"]
