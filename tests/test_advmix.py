@@ -240,7 +240,8 @@ def test_smoothed_attention_cannot_alternate_from_pixel_to_pixel():
 def test_generator_attention_is_smooth_with_a_cell(data, teacher):
     mix = A.MixConfig(generator_width=8, attention_cell=8)
     gen = A.build_generator((64, 64), mix, seed=0)
-    fine = A.mixing_examples(teacher.spec, gen, data, CFG, A.MixConfig(generator_width=8), count=2)["attention"]
+    fine = A.mixing_examples(teacher.spec, gen, data, CFG, A.MixConfig(generator_width=8, attention_cell=1),
+                             count=2)["attention"]
     coarse = A.mixing_examples(teacher.spec, gen, data, CFG, mix, count=2)["attention"]
     np.testing.assert_allclose(coarse.sum(axis=1), 1.0, rtol=1e-5)
     step = lambda a: np.abs(np.diff(a, axis=-1)).max()    # largest change between neighbouring pixels
