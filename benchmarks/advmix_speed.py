@@ -4,10 +4,12 @@ Usage: python benchmarks/advmix_speed.py [--model simplebaseline_r18] [--batch 3
            [--warmup 2] [--rounds 2] [--threads 1]
 
 The model is the embedded default (128x96 input, half-width ResNet-18; ``--base-channels``),
-trained on in-memory synthetic scenes. ``standard`` runs the AdvMix loop with the crop only and
-no distillation (plain fine-tuning); ``advmix`` is the default AdvMix (k = 3 proposals, per-pixel
-U-Net generator, KD from a teacher with alpha = 0.5): pool augmentation, generator forward,
-student step, teacher forward and generator step. Each step is timed through ``on_log`` (every
+trained on in-memory synthetic scenes. Both strategies run with params.yaml's ``advmix:``
+settings, built as the stage builds them (``mix_config_from_params``). ``standard`` runs the
+AdvMix loop with the crop only and no distillation (plain fine-tuning); ``advmix`` is the
+pipeline's AdvMix (k = 3 proposals, U-Net generator with attention on 8x8-pixel cells, KD from
+a teacher with alpha = 0.5): pool augmentation, generator forward, student step, teacher forward
+and generator step. Each step is timed through ``on_log`` (every
 step); the first ``--warmup`` steps of each run are dropped and the strategies alternate over
 ``--rounds`` so drift in machine speed hits both alike. The last line is
 ``advmix overhead: <advmix s/step / standard s/step>``.
@@ -26,31 +28,20 @@ from pathlib import Path  # noqa: E402
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
+import yaml  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 cv2.setNumThreads(1)
 
-from robustpose.data.coco_format import Instance  # noqa: E402
-from robustpose.data.synthetic import SyntheticConfig, render_scene  # noqa: E402
+from robustpose.data.synthetic import SyntheticConfig  # noqa: E402
 from robustpose.models import model_spec  # noqa: E402
 from robustpose.models.net import PoseNet  # noqa: E402
-from robustpose.seeding import rng_for  # noqa: E402
-from robustpose.train.advmix import MixConfig, student_from_teacher, train_advmix  # noqa: E402
-from robustpose.train.topdown import TrainConfig, TrainSet, build_trainset  # noqa: E402
+from robustpose.train.advmix import MixConfig, mix_config_from_params, student_from_teacher, train_advmix  # noqa: E402
+from robustpose.train.synthetic_trainset import synthetic_trainset  # noqa: E402
+from robustpose.train.topdown import TrainConfig, TrainSet  # noqa: E402
 
-STRATEGIES = {
-    "standard": MixConfig(strategy="standard", alpha=0.0),
-    "advmix": MixConfig(strategy="advmix"),
-}
-
-
-def synthetic_trainset(n: int) -> TrainSet:
-    cfg = SyntheticConfig(image_height=192, image_width=192)
-    scenes = [render_scene(rng_for(0, "bench-advmix", i), cfg) for i in range(n)]
-    insts = [[Instance(j, i, np.array(p["bbox"]), np.asarray(p["keypoints"]), p["area"])
-              for j, p in enumerate(people)] for i, (_, people) in enumerate(scenes)]
-    return build_trainset([img for img, _ in scenes], insts)
+STRATEGIES = ("standard", "advmix")
 
 
 def seconds_per_step(teacher: PoseNet, data: TrainSet, cfg: TrainConfig, mix: MixConfig, warmup: int) -> list[float]:
@@ -73,12 +64,14 @@ def main() -> None:
 
     spec = model_spec(args.model, input_size=(128, 96), base_channels=args.base_channels)
     teacher = PoseNet(spec, init_seed=0).eval()
-    data = synthetic_trainset(24)
+    data = synthetic_trainset(SyntheticConfig(image_height=192, image_width=192), 0, "bench-advmix", 24)
     cfg = TrainConfig(steps=args.warmup + args.steps, batch_size=args.batch, warmup_steps=1,
                       lr=1e-3, seed=0, threads=args.threads)
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    mixes = {name: mix_config_from_params(params, name) for name in STRATEGIES}
     times: dict[str, list[float]] = {name: [] for name in STRATEGIES}
     for _ in range(args.rounds):
-        for name, mix in STRATEGIES.items():
+        for name, mix in mixes.items():
             times[name] += seconds_per_step(teacher, data, cfg, mix, args.warmup)
 
     print(f"{spec.name} {spec.input_size[0]}x{spec.input_size[1]} base_channels {spec.base_channels}, "

@@ -106,18 +106,6 @@ def check_choice(key: str, value: Any, choices: list[str]) -> None:
         raise ParamsError(f"params.yaml: {key} = {value!r} is not one of {choices}")
 
 
-def load_trainset(data_dir: str):
-    """The training split at ``data_dir`` (annotations.json + images/) in memory, as training needs it."""
-    from robustpose.data.coco_format import instances_by_image, load_annotations
-    from robustpose.data.images import read_image
-    from robustpose.train.topdown import build_trainset
-
-    ann = load_annotations(f"{data_dir}/annotations.json")
-    by_image = instances_by_image(ann)
-    return build_trainset([read_image(f"{data_dir}/images/{im['file_name']}") for im in ann["images"]],
-                          [by_image[im["id"]] for im in ann["images"]])
-
-
 def live_logger(live) -> Callable[[int, dict[str, float]], None]:
     """An ``on_log(step, values)`` callback that writes ``values`` to a dvclive ``Live`` at ``step``."""
     def on_log(step: int, values: dict[str, float]) -> None:

@@ -20,17 +20,15 @@ import torch
 
 from robustpose._io import write_bytes_atomic, write_json_atomic
 from robustpose.models.net import checkpoint_payload, load_checkpoint
-from robustpose.seeding import derive_entropy
 from robustpose.report.figures import plot_mixing_examples, save_figure
-from robustpose.train.advmix import (STRATEGIES, generator_payload, mix_config, mixing_examples,
+from robustpose.train.advmix import (STRATEGIES, generator_payload, mix_config_from_params, mixing_examples,
                                      student_from_teacher, train_advmix)
-from robustpose.train.topdown import TrainConfig
+from robustpose.train.config import advmix_train_config
+from robustpose.train.data import load_trainset
 
 SCHEMA = {"models": list, "strategies": list, "seeds": list, "steps": int, "lr": float, "warmup_steps": int,
           "k": int, "alpha": float, "kd_input": str, "generator_lr": float, "generator_width": int,
           "noise_channels": int, "attention_cell": int}
-
-MIX_KEYS = ("k", "alpha", "kd_input", "generator_lr", "generator_width", "noise_channels", "attention_cell")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -40,22 +38,20 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     C.setup_logging()
     params = C.load_params()
-    sec = C.section(params, "advmix", SCHEMA)
+    C.section(params, "advmix", SCHEMA)   # validated here, read by the config builders
     C.check_choice("advmix.strategies[]", args.strategy, list(STRATEGIES))
-    # the clean model's augmentation and batch settings; advmix's own schedule on top
-    train_sec = {**C.section(params, "train", C.TRAIN_SCHEMA),
-                 **{k: v for k, v in (params.get("model", {}).get(args.model) or {}).items() if k in C.TRAIN_SCHEMA}}
+    C.section(params, "train", C.TRAIN_SCHEMA)
+    C.seed(params)
     try:
-        cfg = TrainConfig(**{**train_sec, "steps": sec["steps"], "lr": sec["lr"], "warmup_steps": sec["warmup_steps"],
-                             "seed": derive_entropy(C.seed(params), "advmix", args.seed) % 2**31})
-        mix = mix_config(args.strategy, **{k: sec[k] for k in MIX_KEYS})
+        cfg = advmix_train_config(params, args.model, args.seed)
+        mix = mix_config_from_params(params, args.strategy)
     except ValueError as err:
         raise C.ParamsError(f"params.yaml: {err}") from None
 
     teacher = load_checkpoint(args.teacher)
     if teacher.spec.name != args.model:
         raise ValueError(f"{args.teacher}: holds model {teacher.spec.name!r}, not {args.model!r}")
-    data = C.load_trainset(args.data)
+    data = load_trainset(args.data)
     logging.info("advmix %s: %s fine-tuning for %d steps (alpha %.2f) on %d instances from %s", args.model,
                  args.strategy, cfg.steps, mix.alpha, len(data.instances), args.data)
 

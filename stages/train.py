@@ -17,9 +17,9 @@ from robustpose._io import write_bytes_atomic
 from robustpose.models import list_models, model_spec
 from robustpose.models.net import PoseNet, checkpoint_payload
 from robustpose.seeding import derive_entropy
-from robustpose.train.topdown import TrainConfig, train_topdown
-
-TRAIN_SCHEMA = C.TRAIN_SCHEMA
+from robustpose.train.config import model_overrides, train_config
+from robustpose.train.data import load_trainset
+from robustpose.train.topdown import train_topdown
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,17 +32,16 @@ def main(argv: list[str] | None = None) -> None:
     C.setup_logging()
     params = C.load_params()
     C.check_choice("models[]", args.model, list_models())
-    # model.<name> holds architecture overrides and, optionally, per-model training overrides
-    overrides = dict(params.get("model", {}).get(args.model, {}) or {})
-    train_overrides = {k: overrides.pop(k) for k in list(overrides) if k in TRAIN_SCHEMA}
+    C.section(params, "train", C.TRAIN_SCHEMA)   # validated here, read by train_config
+    C.seed(params)
     try:
-        spec = model_spec(args.model, **overrides)
-        train_params = {**C.section(params, "train", TRAIN_SCHEMA), **train_overrides}
-        cfg = TrainConfig(seed=C.seed(params), **train_params)
+        # model.<name> holds architecture overrides and, optionally, per-model training overrides
+        spec = model_spec(args.model, **model_overrides(params, args.model))
+        cfg = train_config(params, args.model)
     except ValueError as err:
         raise C.ParamsError(f"params.yaml: {err}") from None
 
-    data = C.load_trainset(args.data)
+    data = load_trainset(args.data)
     logging.info("train %s (%s head, input %s) on %d instances from %s", spec.name, spec.head,
                  spec.input_size, len(data.instances), args.data)
 

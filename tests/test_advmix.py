@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from robustpose.data.coco_format import Instance
-from robustpose.data.synthetic import SyntheticConfig, render_scene
+from robustpose.data.synthetic import SyntheticConfig
 from robustpose.models import model_spec
 from robustpose.models.net import PoseNet
 from robustpose.seeding import rng_for
 from robustpose.train import advmix as A
-from robustpose.train.topdown import TrainConfig, build_trainset
+from robustpose.train.synthetic_trainset import synthetic_trainset
+from robustpose.train.topdown import TrainConfig
 
 TINY = dict(input_size=(64, 64), base_channels=8, deconv_channels=(16, 16, 16))
 CFG = TrainConfig(steps=3, batch_size=4, warmup_steps=1, lr=1e-3, seed=1, threads=1)
@@ -22,11 +22,7 @@ CFG = TrainConfig(steps=3, batch_size=4, warmup_steps=1, lr=1e-3, seed=1, thread
 
 @pytest.fixture(scope="module")
 def data():
-    cfg = SyntheticConfig(image_height=96, image_width=96)
-    scenes = [render_scene(rng_for(0, "advmix-test", i), cfg) for i in range(6)]
-    insts = [[Instance(j, i, np.array(p["bbox"]), np.asarray(p["keypoints"]), p["area"]) for j, p in enumerate(ppl)]
-             for i, (_, ppl) in enumerate(scenes)]
-    return build_trainset([img for img, _ in scenes], insts)
+    return synthetic_trainset(SyntheticConfig(image_height=96, image_width=96), 0, "advmix-test", 6)
 
 
 @pytest.fixture(scope="module")
@@ -244,7 +240,8 @@ def test_smoothed_attention_cannot_alternate_from_pixel_to_pixel():
 def test_generator_attention_is_smooth_with_a_cell(data, teacher):
     mix = A.MixConfig(generator_width=8, attention_cell=8)
     gen = A.build_generator((64, 64), mix, seed=0)
-    fine = A.mixing_examples(teacher.spec, gen, data, CFG, A.MixConfig(generator_width=8), count=2)["attention"]
+    fine = A.mixing_examples(teacher.spec, gen, data, CFG, A.MixConfig(generator_width=8, attention_cell=1),
+                             count=2)["attention"]
     coarse = A.mixing_examples(teacher.spec, gen, data, CFG, mix, count=2)["attention"]
     np.testing.assert_allclose(coarse.sum(axis=1), 1.0, rtol=1e-5)
     step = lambda a: np.abs(np.diff(a, axis=-1)).max()    # largest change between neighbouring pixels

@@ -287,7 +287,7 @@ def test_lifter_mpjpe_on_video_inputs_rises_with_severity():
     model = train_lifter(cfg.spec("tcn", "baseline", 17), make_windows(train, 1), cfg.train_config(0))
     videos = select_videos(test, 1)
     video = VideoConfig(corruptions=("gaussian_noise",), severities=(5,), detector="simplebaseline_r18",
-                        checkpoint=str(CHECKPOINT))
+                        checkpoint=str(CHECKPOINT), workers=1)   # one video: no worker processes
     inputs = video_inputs(videos, SyntheticFrames(seed=0), video)
     mpjpe = {}
     for cond, kp in inputs.items():

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from robustpose.data.coco_format import Instance
-from robustpose.data.synthetic import SyntheticConfig, render_scene
+from robustpose.data.synthetic import SyntheticConfig
 from robustpose.models import model_spec
 from robustpose.models.net import PoseNet, checkpoint_payload, load_checkpoint
 from robustpose.seeding import rng_for
-from robustpose.train.topdown import TrainConfig, build_trainset, make_batch, train_topdown
+from robustpose.train.synthetic_trainset import synthetic_trainset
+from robustpose.train.topdown import TrainConfig, make_batch, train_topdown
 
 torch.set_num_threads(1)
 
@@ -109,16 +109,8 @@ def test_flip_indices_swap_left_and_right():
     assert all(idx[idx[i]] == i for i in range(K))
 
 
-def _tiny_trainset():
-    cfg_s = SyntheticConfig(image_height=96, image_width=96)
-    scenes = [render_scene(rng_for(0, "t", i), cfg_s) for i in range(6)]
-    insts = [[Instance(j, i, np.array(p["bbox"]), np.asarray(p["keypoints"]), p["area"]) for j, p in enumerate(ppl)]
-             for i, (_, ppl) in enumerate(scenes)]
-    return build_trainset([img for img, _ in scenes], insts)
-
-
 def test_short_training_lowers_the_deeppose_loss():
-    data = _tiny_trainset()
+    data = synthetic_trainset(SyntheticConfig(image_height=96, image_width=96), 0, "t", 6)
     assert data.instances
     spec = model_spec("deeppose_r18", input_size=[64, 64])
     cfg = TrainConfig(steps=30, batch_size=8, threads=1, warmup_steps=5, seed=1)

@@ -8,12 +8,14 @@ import pytest
 import torch
 
 from robustpose.data.coco_format import Instance
-from robustpose.data.synthetic import SyntheticConfig, render_scene
+from robustpose.data.synthetic import SyntheticConfig, write_split
 from robustpose.models import model_spec
 from robustpose.models.net import PoseNet, checkpoint_payload
 from robustpose.seeding import rng_for
-from robustpose.train.topdown import (TrainConfig, augmented_sample, build_trainset, flip_keypoints,
-                                      lr_at, make_batch, train_topdown)
+from robustpose.train.data import load_trainset
+from robustpose.train.synthetic_trainset import synthetic_trainset
+from robustpose.train.topdown import (TrainConfig, augmented_sample, flip_keypoints, lr_at, make_batch,
+                                      train_topdown)
 
 
 def test_flip_swaps_left_and_right():
@@ -55,11 +57,7 @@ def test_config_validation():
 
 
 def test_a_few_steps_lower_the_loss_and_are_reproducible():
-    cfg_s = SyntheticConfig(image_height=96, image_width=96)
-    scenes = [render_scene(rng_for(0, "t", i), cfg_s) for i in range(8)]
-    insts = [[Instance(j, i, np.array(p["bbox"]), np.asarray(p["keypoints"]), p["area"]) for j, p in enumerate(ppl)]
-             for i, (_, ppl) in enumerate(scenes)]
-    data = build_trainset([img for img, _ in scenes], insts)
+    data = synthetic_trainset(SyntheticConfig(image_height=96, image_width=96), 0, "t", 8)
     spec = model_spec("simplebaseline_r18", input_size=(64, 64), base_channels=8, deconv_channels=(16, 16, 16))
     cfg = TrainConfig(steps=30, batch_size=8, warmup_steps=2, lr=3e-3, seed=1)
     x, y = make_batch(PoseNet(spec, init_seed=0), data, np.arange(8) % len(data.instances), rng_for(1, "probe"), cfg)
@@ -101,3 +99,17 @@ def test_one_flip_permutation_serves_training_the_flip_test_and_mmpose():
     flipped = flip_keypoints(kps, 100)
     assert np.array_equal(flipped[:, 1:], kps[coco, 1:]) and np.array_equal(flipped[:, 0], 99 - kps[coco, 0])
     assert flip_indices("ap10k")[:2] == [1, 0] and flip_indices("mpii")[0] == 5
+
+
+def test_the_in_memory_trainset_is_the_prepared_split_read_back(tmp_path):
+    """Tests and benchmarks train on what the train stage would read from a prepared split."""
+    cfg = SyntheticConfig(image_height=64, image_width=64)
+    write_split(tmp_path, cfg, 0, "t", 3)
+    disk, memory = load_trainset(str(tmp_path)), synthetic_trainset(cfg, 0, "t", 3)
+    assert len(memory.instances) == len(disk.instances) > 0
+    for a, b in zip(memory.images, disk.images):
+        np.testing.assert_array_equal(a, b)
+    for (i, a), (j, b) in zip(memory.instances, disk.instances):
+        assert (i, a.ann_id, a.image_id, a.area) == (j, b.ann_id, b.image_id, b.area)
+        np.testing.assert_array_equal(a.bbox, b.bbox)
+        np.testing.assert_array_equal(a.keypoints, b.keypoints)

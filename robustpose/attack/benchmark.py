@@ -76,14 +76,19 @@ class Condition:
 
 @dataclass(frozen=True)
 class AttackSettings:
-    """Everything besides the condition that shapes an attacked record."""
+    """Everything besides the condition that shapes an attacked record.
+
+    params.yaml is the source (``attack:`` and ``seed``, through ``AttackGrid.settings``); the
+    defaults are its values, for tests, and tests/test_param_defaults.py fails when they drift
+    apart. ``dataset`` is the stage's ``--dataset``.
+    """
     alpha_untargeted: float = 0.4     # step = fraction x eps (Shah et al.: eps/3 .. eps/2)
     alpha_targeted: float = 0.125     # (eps/9 .. eps/7)
     batch_size: int = 64              # crops per forward/backward pass
     flip_test: bool = False           # the paper: one crop, no flip test
     smoothing_sigma: float = 1.0      # the smoothing defence, pixels
-    universal_steps: int = 400        # mini-batch updates of a universal perturbation
-    universal_step: float = 0.005     # its step as a fraction of eps (paper: eps / 200)
+    universal_steps: int = 32         # mini-batch updates of a universal perturbation (paper scale: 2000)
+    universal_step: float = 0.0625    # its step as a fraction of eps (paper: eps / 200 = 0.005)
     universal_batch: int = 16
     seed: int = 0
     dataset: str = ""

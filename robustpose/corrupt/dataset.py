@@ -36,7 +36,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class CorruptJob:
-    """Everything a worker needs for one corruption of one dataset (picklable)."""
+    """Everything a worker needs for one corruption of one dataset (picklable).
+
+    The encoding fields come from params.yaml's ``corrupt:`` section (``format``,
+    ``jpeg_quality``, ``on_bad_image``: the source); their defaults are its values, and
+    tests/test_param_defaults.py fails when they drift apart.
+    """
     src_images: str
     out_dir: str
     dataset: str

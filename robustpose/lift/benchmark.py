@@ -41,7 +41,12 @@ CLEAN = "clean"
 
 @dataclass(frozen=True)
 class BenchmarkConfig:
-    """Everything a benchmark run depends on (repeated in its results)."""
+    """Everything a benchmark run depends on (repeated in its results).
+
+    params.yaml is the source (``lift:`` and ``seed``, through ``robustpose.lift.setup``); the
+    defaults are its values, for tests, and tests/test_param_defaults.py fails when they drift
+    apart.
+    """
     lifters: tuple[str, ...] = LIFTERS
     variants: tuple[str, ...] = tuple(VARIANTS)
     seeds: tuple[int, ...] = (0, 1, 2)             # model seeds (init, batches, TAGN draws)
@@ -58,7 +63,7 @@ class BenchmarkConfig:
     eval_stride: int = 8                           # frames between evaluated window centres
     threads: int = 1                               # torch threads per run
     device: str = "cpu"                            # cpu | cuda | auto
-    workers: int = 1                               # parallel runs (processes)
+    workers: int = 2                               # parallel runs (processes)
 
     def __post_init__(self) -> None:
         for name, values, valid in (("lifters", self.lifters, LIFTERS), ("variants", self.variants, tuple(VARIANTS)),

@@ -102,6 +102,9 @@ class MotionConfig:
 
     Many subjects and camera placements cost nothing in training time (a run draws a fixed
     number of batches) but close most of the gap between training and held-out subjects.
+
+    params.yaml's ``lift:`` section is the source (through ``robustpose.lift.setup``); the
+    defaults are its values, and tests/test_param_defaults.py fails when they drift apart.
     """
     train_subjects: int = 20       # subjects in the training split
     test_subjects: int = 2         # held-out subjects (subject-wise split, as Human3.6M S9/S11)

@@ -267,6 +267,9 @@ class SyntheticFrames:
     ``coco_to_h36m`` reads back); background, clothes and light are fixed per video and drawn
     from ``rng_for(seed, "lift", "video", subject, action, camera)``. Boxes are the rendered
     silhouette (ground-truth boxes, as ``evaluate.boxes: gt``).
+
+    ``person_px``'s default is params.yaml's ``lift.video_person_px`` (the source; the stage passes
+    it), and tests/test_param_defaults.py fails when they drift apart.
     """
     seed: int
     person_px: float = 100.0
@@ -372,6 +375,11 @@ class VideoConfig:
         batch_size: crops per detector forward pass.
         threads, device, workers: torch threads per process, cpu | cuda | auto, processes
             (videos are independent tasks; results do not depend on ``workers``).
+
+    params.yaml is the source of every field but ``checkpoint`` (the stage's ``--detector``) and
+    ``batch_size`` (not a param): ``lift.video_*``, ``lift.dataset``, ``severities``, ``threads``,
+    ``device``, ``workers`` and ``seed``. The defaults are its values, for tests, and
+    tests/test_param_defaults.py fails when they drift apart.
     """
     corruptions: tuple[str, ...]
     severities: tuple[int, ...]
@@ -384,7 +392,7 @@ class VideoConfig:
     batch_size: int = 64
     threads: int = 1
     device: str = "cpu"
-    workers: int = 1
+    workers: int = 2
 
     def __post_init__(self) -> None:
         if not self.corruptions:

@@ -18,8 +18,9 @@ Choices and their sources:
   well-trained checkpoints and retrain the models with AdvMix on clean data" (sec. 5.1): the
   caller passes a copy of the clean model as the student (``student_from_teacher``). Our budget
   is a few hundred steps, so the student runs the ``TrainConfig`` schedule (AdamW, warm-up +
-  cosine, as ``topdown``) over those steps; the generator uses Adam at 1e-3 (sec. 5.1) with the
-  paper's two x0.1 decays placed at the same fractions of training (epochs 170 and 200 of 210).
+  cosine, as ``topdown``) over those steps; the generator uses Adam (the paper's 1e-3, sec. 5.1;
+  ``advmix.generator_lr: 1e-4`` by default, see the README) with the paper's two x0.1 decays
+  placed at the same fractions of training (epochs 170 and 200 of 210).
 * **Teacher** = the clean model, same architecture, frozen (eval mode, no gradients) (sec. 3.2.2).
 * **alpha**: the value is lost in our copy of the paper ("not sensitive to alpha"); the authors'
   released training script uses ``--alpha 0.5`` with the convex form
@@ -71,6 +72,9 @@ from robustpose.train import augment_pool as pool
 from robustpose.train.topdown import TrainConfig, TrainSet, augmented_sample, lr_at
 
 KD_INPUTS = ("original", "mixed")
+# keys of the `advmix:` params section that are MixConfig fields (the rest: the grid and the
+# student's schedule, robustpose.train.config.advmix_train_config)
+MIX_KEYS = ("k", "alpha", "kd_input", "generator_lr", "generator_width", "noise_channels", "attention_cell")
 # The paper decays both learning rates x0.1 at epochs 170 and 200 of 210 (sec. 5.1); we decay the
 # generator's at the same fractions of our step budget: (fraction of steps, factor from then on).
 GENERATOR_LR_DECAY: tuple[tuple[float, float], ...] = ((170 / 210, 0.1), (200 / 210, 0.01))
@@ -122,6 +126,11 @@ STRATEGIES: dict[str, Strategy] = {s.name: s for s in (
 class MixConfig:
     """AdvMix / mixing-baseline settings (the ``TrainConfig`` holds the student's schedule).
 
+    params.yaml's ``advmix:`` section is the source of the ``MIX_KEYS`` fields (the stage builds
+    this with ``mix_config_from_params``); their defaults are its values, for tests and
+    benchmarks, and tests/test_param_defaults.py fails when they drift apart. The other fields
+    are not in params.yaml: their defaults are the only value.
+
     Raises:
         ValueError: an unknown strategy or teacher input, a value out of range, or geometric
             pool operations with a strategy that cannot use them; the message names the key.
@@ -130,11 +139,11 @@ class MixConfig:
     k: int = 3                      # augmented proposals per sample (paper: 3)
     alpha: float = 0.5              # KD weight in (1 - a) * L_pose + a * L_kd; 0 = w/o KD
     kd_input: str = "original"      # teacher sees the clean crop (paper/released code) | "mixed"
-    generator_lr: float = 1e-3      # Adam (paper, sec. 5.1)
+    generator_lr: float = 1e-4      # Adam; the paper's 1e-3 (sec. 5.1) collapses the attention in 200 steps
     generator_width: int = 16       # U-Net channels of the first block (x2 per block, max x8)
     generator_depth: int = 0        # down/up blocks; 0 = the deepest <= 6 the input size allows
     noise_channels: int = 0         # N(0,1) channels appended to the generator input (0 = none)
-    attention_cell: int = 1         # attention logits averaged over cells of this many pixels, then
+    attention_cell: int = 8         # attention logits averaged over cells of this many pixels, then
                                     # bilinearly upsampled (1 = per pixel, as the paper's generator)
     geometric: bool = False         # AutoAugment rotate/shear too (single-image strategies only)
     dirichlet_alpha: float = 1.0    # AugMix's Dirichlet concentration over the k chains
@@ -180,6 +189,16 @@ def mix_config(strategy: str, **settings: Any) -> MixConfig:
     if strategy in STRATEGIES and not STRATEGIES[strategy].distils:   # unknown names: MixConfig says so
         settings = {**settings, "alpha": 0.0}
     return MixConfig(strategy=strategy, **settings)
+
+
+def mix_config_from_params(params: dict[str, Any], strategy: str) -> MixConfig:
+    """The ``MixConfig`` `advmix@<model>+<strategy>-s<seed>` runs: ``mix_config`` of the
+    ``MIX_KEYS`` of the parsed params' ``advmix`` section (validated by the stage).
+
+    Raises:
+        ValueError: as ``MixConfig``, for an unknown strategy or a bad setting.
+    """
+    return mix_config(strategy, **{k: params["advmix"][k] for k in MIX_KEYS})
 
 
 def strategy_images(strategy: str, sample: pool.Sample, rng: np.random.Generator,
@@ -662,7 +681,8 @@ def mixing_examples(spec: ModelSpec, generator: UNetGenerator | None, data: Trai
             "keypoints": batch.xy, "visible": batch.vis}
 
 
-__all__ = ["MixConfig", "mix_config", "STRATEGIES", "Strategy", "UNetGenerator", "train_advmix", "student_from_teacher",
+__all__ = ["MixConfig", "mix_config", "mix_config_from_params", "MIX_KEYS", "STRATEGIES", "Strategy",
+           "UNetGenerator", "train_advmix", "student_from_teacher",
            "mixing_weights", "mix_images", "attention_stats", "mixing_examples", "unet_depth",
            "build_generator", "smooth_logits", "generator_payload", "generator_from_payload", "distillation_loss",
            "step_batch", "batch_tensors", "student_step", "generator_step", "generator_lr_at"]

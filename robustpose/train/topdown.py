@@ -27,9 +27,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TrainConfig:
-    steps: int = 1500              # optimizer steps
+    """One training run's schedule and augmentation.
+
+    params.yaml is the source of every value: the stages build this from ``train:``,
+    ``model.<name>`` and ``seed`` (``robustpose.train.config``). The defaults are the ``train:``
+    values, for tests and benchmarks; tests/test_param_defaults.py fails when they drift apart.
+    Checkpoints store ``vars()`` of it, so renaming or reordering fields changes their bytes.
+    """
+    steps: int = 1000              # optimizer steps
     batch_size: int = 32
-    lr: float = 2e-3               # peak AdamW learning rate
+    lr: float = 3e-3               # peak AdamW learning rate
     weight_decay: float = 1e-4
     warmup_steps: int = 100
     scale_range: float = 0.2       # box scale drawn from [1 - s, 1 + s]

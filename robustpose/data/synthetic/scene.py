@@ -29,6 +29,10 @@ from robustpose.data.synthetic.visibility import keypoint_flags
 class SyntheticConfig:
     """Image size, people per image and person size of the synthetic dataset.
 
+    params.yaml's ``synthetic:`` section is the source of the image size and people counts (the
+    prepare stage passes them); the defaults are its values, and tests/test_param_defaults.py
+    fails when they drift apart. The person scales are not params: their defaults are the value.
+
     Raises:
         ValueError: a field out of range or of the wrong type; the message names the field.
     """
