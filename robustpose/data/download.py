@@ -219,6 +219,9 @@ def download(url: str, dest: str | os.PathLike, sha256: str | None, size: int | 
              retries: int = 3, timeout: float = 60, progress: bool = True, backoff: float = 1.0) -> Path:
     """Fetch ``url`` to ``dest``, resuming interrupted transfers and verifying before use.
 
+    One function on purpose: resume, size check, digest and the pinned-checksum note are one
+    transfer protocol, read top to bottom, and each step depends on the one before.
+
     Args:
         url: http(s) URL.
         dest: final path; the transfer runs in ``<dest>.part``.
@@ -389,6 +392,9 @@ def extract(archive: str | os.PathLike, target: str | os.PathLike, members: Sequ
             ) -> list[Path]:
     """Unpack the regular files of ``archive`` (zip or tar, optionally compressed) into ``target``.
 
+    One function on purpose: every safety check must run on every member before anything is
+    moved into place; split up, a caller could skip one.
+
     Everything is written to a temporary directory inside ``target`` first and moved into place
     only after the whole archive was read and checked, so an unsafe member found late, or a
     killed process, leaves no partial tree. A marker with the archive's sha256 is written last;
@@ -488,6 +494,8 @@ def fetch(dataset: str, root: str | os.PathLike, overrides: Mapping[str, str] | 
           checksums: Mapping[str, str] | None = None, progress: bool = True,
           **download_kwargs) -> dict[str, Path]:
     """Download and unpack every file of a registered dataset below ``root/<dataset>/``.
+
+    Long mostly for its arguments; the body is one loop over a dataset's files.
 
     Downloads go to ``root/<dataset>/downloads/``; archives are extracted into
     ``root/<dataset>/`` (only their registered member globs). Re-running is cheap: verified files

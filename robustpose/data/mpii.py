@@ -268,6 +268,9 @@ def mpii_to_coco(entries: list[dict], image_sizes: Mapping[str, tuple[int, int]]
                  mmpose_center: bool = False) -> dict:
     """Convert mmpose MPII entries to a COCO keypoint dict (one annotation per entry).
 
+    Long for its arguments (three head-box layouts are accepted); the body is one pass over the
+    entries.
+
     Args:
         entries: validated mmpose MPII entries (see :func:`load_mpii_json`).
         image_sizes: ``{file_name: (height, width)}``; when given, images carry ``height``/``width``

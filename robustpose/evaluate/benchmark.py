@@ -86,6 +86,9 @@ def evaluate_model(estimator: PoseEstimator, annotation_file: str | os.PathLike,
                    world: World = World()) -> dict:
     """Metrics for clean + every (corruption, severity); see DESIGN.md for the JSON layout.
 
+    Long for its arguments; the body is one loop over conditions (cached, predicted, scored),
+    kept together so the resume logic is in one place.
+
     Args:
         corrupted_dir: ``<root>/<corruption>/{manifest.json,<severity>/...}`` as the corrupt stage writes.
         cache_dir: where per-condition predictions are kept (and found again on resume).

@@ -61,6 +61,9 @@ def pckh(pred: Any, gt: Any, visible: Any, head_boxes: Any = None, threshold: fl
          head_sizes: Any = None, head_group: str = "toolkit") -> dict[str, Any]:
     """MPII PCKh (%) of ``pred`` against ``gt``.
 
+    Long for its arguments and result layout; the computation is the MPII toolkit's, step by
+    step, to be checked against it line by line.
+
     Args:
         pred, gt: (N, 16, 2) joint coordinates in MPII order (same pixel convention for both).
         visible: (N, 16) bool, the labelled ground-truth joints; the others are ignored.
@@ -148,6 +151,8 @@ def _result_centre(res: dict) -> np.ndarray:
 def pckh_from_coco(annotations: dict, results: list[dict], threshold: float = 0.5, *,
                    pred_offset: float = 0.0, head_group: str = "toolkit") -> dict[str, Any]:
     """PCKh of COCO-format keypoint ``results`` against MPII ``annotations`` carrying ``head_box``.
+
+    One function on purpose: the person matching and the scoring share their per-image state.
 
     Every non-crowd annotation is one person. A result with an ``ann_id`` goes to that annotation
     (the highest-scoring one when several name it); the others are matched within their image,

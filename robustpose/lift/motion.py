@@ -143,6 +143,9 @@ def _smoothstep(t: np.ndarray, start: float, duration: float) -> np.ndarray:
 def action_angles(action: str, t: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Joint angles (radians) and root motion over time ``t`` (seconds) for one action.
 
+    Long because it is a table: one block of angle curves per action, easier to compare side by
+    side than split across functions.
+
     Leg angles: ``hip_*`` flexion (forward +) from vertical, ``abd_*`` outward abduction,
     ``knee_*`` flexion (shin swings back). Arms likewise with ``sho_*``, ``sabd_*``, ``elb_*``.
     ``lean`` tilts the trunk forward, ``yaw`` is the heading, ``speed`` forward m/s, ``bounce``

@@ -577,6 +577,9 @@ def train_advmix(student: PoseNet, teacher: PoseNet | None, data: TrainSet, cfg:
                  log_every: int = 50) -> tuple[PoseNet, UNetGenerator | None, dict[str, Any]]:
     """Fine-tune ``student`` in place with ``mix.strategy``; ``teacher`` stays unchanged.
 
+    One loop on purpose (nanoGPT style): the student step, the generator's adversarial step and
+    the logging share the batch and must stay in this order.
+
     Args:
         student: the model to train, normally ``student_from_teacher(clean model)``.
         teacher: the clean model for distillation, put in eval mode with gradients off (its
