@@ -256,6 +256,7 @@ def _run_and_kill(root: Path, name: str, args: list[str], ready, timeout: float 
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         log.close()
+    assert proc.returncode == -signal.SIGKILL, f"{name} finished (exit {proc.returncode}) before the kill landed"
 
 
 def _whole_and_killed(tmp_path: Path, prepared: bool = False) -> tuple[Path, Path]:
@@ -298,6 +299,8 @@ def test_prepare_killed_midway_then_rerun_equals_an_uninterrupted_run(tmp_path):
 @pytest.mark.slow
 def test_train_killed_midway_leaves_no_checkpoint_and_reruns_to_the_same_bytes(tmp_path):
     whole, killed = _whole_and_killed(tmp_path, prepared=True)
+    for root in (whole, killed):   # long enough that the first log (step 50) is midway
+        _params(root, lambda p: (_tiny_changes(p), p["model"]["simplebaseline_r18"].update(steps=250)))
     args = ["--model", "simplebaseline_r18", "--data", "prep/train", "--out", "model.pt", "--live", "live"]
     assert _stage(whole, "train", *args).returncode == 0
     logged = killed / "live" / "plots" / "metrics"
@@ -320,7 +323,7 @@ def test_advmix_killed_midway_leaves_no_checkpoint_and_reruns_to_the_same_bytes(
     whole, killed = _whole_and_killed(tmp_path, prepared=True)
     _teacher(whole, killed)
     for root in (whole, killed):
-        _params(root, lambda p: (_tiny_changes(p), p["advmix"].update(steps=30, warmup_steps=3, generator_width=4)))
+        _params(root, lambda p: (_tiny_changes(p), p["advmix"].update(steps=150, warmup_steps=3, generator_width=4)))
     args = ["--model", "simplebaseline_r18", "--strategy", "advmix", "--seed", "0", "--teacher", "model.pt",
             "--data", "prep/train", "--out", "advmix.pt", "--live", "amix"]
     assert _stage(whole, "advmix", *args).returncode == 0

@@ -88,7 +88,9 @@ def test_dvc_repro_end_to_end_then_noop(repo):
     assert set(metrics["corrupted"]["motion_blur"]) == {"1", "5"}
     assert {"mPC", "rPC", "mRR", "per_category"} <= set(metrics["summary"])
     df = pd.read_csv(repo / "reports/results.csv")
-    assert list(df.columns) == ["dataset", "model", "corruption", "category", "severity", "metric", "value"]
+    assert list(df.columns) == ["dataset", "model", "base_model", "strategy", "run_seed", "corruption", "category",
+                                "severity", "metric", "value"]
+    assert set(df.loc[df["model"] == "simplebaseline_r18+standard-s0", "strategy"]) == {"standard"}
     assert len(df) == 4 * (1 + 2 * 2) * 10  # (2 models + 2 fine-tuned) x conditions x stats
     assert {"simplebaseline_r18+advmix-s0", "simplebaseline_r18+standard-s0"} <= set(df["model"])
     ablation = (repo / "reports/tables/ablation_synthetic.md").read_text()
