@@ -43,11 +43,14 @@ OUT_DIR = ROOT / "reports" / "spread"
 TABLE = ROOT / "reports" / "spread" / "table"
 
 
-def lock_commands(lock: dict) -> list[tuple[str, str, list[str]]]:
-    """(stage name, command, output paths) of the training and evaluation stages, in run order."""
+def lock_commands(lock: dict, models: list[str] | None = None) -> list[tuple[str, str, list[str]]]:
+    """(stage name, command, output paths) of the training and evaluation stages, in run order;
+    with ``models``, only the stages of those models (and their fine-tuning)."""
     stages = lock["stages"]
     order = {kind: i for i, kind in enumerate(STAGE_ORDER)}
-    picked = [(name, entry) for name, entry in stages.items() if name.split("@")[0] in order]
+    picked = [(name, entry) for name, entry in stages.items() if name.split("@")[0] in order
+              and (not models or any(name.split("@")[1].startswith(f"{m}-") or name.split("@")[1] == m
+                                     for m in models))]
     picked.sort(key=lambda item: order[item[0].split("@")[0]])
     return [(name, " ".join(entry["cmd"].split()), [o["path"] for o in entry.get("outs", [])])
             for name, entry in picked]
@@ -85,13 +88,14 @@ def _md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def run_variant(seed: int, kernels: str, work_root: Path) -> Path:
-    """Run every training/evaluation command of dvc.lock for one variant; write its summary."""
+def run_variant(seed: int, kernels: str, work_root: Path, models: list[str] | None = None) -> Path:
+    """Run every training/evaluation command of dvc.lock for one variant (or those of ``models``);
+    write its summary."""
     name = variant_name(seed, kernels)
     work = work_root / name
     _scratch(work, seed)
     lock = yaml.safe_load((ROOT / "dvc.lock").read_text())
-    commands = lock_commands(lock)
+    commands = lock_commands(lock, models)
     env = _env(kernels)
     seconds: dict[str, float] = {}
     for stage, cmd, outs in tqdm(commands, desc=f"spread {name}", unit="stage"):
@@ -115,7 +119,7 @@ def _write_summary(name: str, seed: int, kernels: str, work: Path, lock: dict,
     checkpoints = {}
     for stage, _, outs in lock_commands(lock):
         for out in outs:
-            if out.endswith(".pt"):
+            if out.endswith(".pt") and (work / out).exists():
                 checkpoints[out] = _md5(work / out)
     summary = {
         "variant": name, "seed": seed, "kernels": kernels,
@@ -157,12 +161,14 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--seed", type=int, required=True)
     run.add_argument("--kernels", choices=["default", "lowered"], default="default")
     run.add_argument("--work", default=str(ROOT / "work" / "spread"))
+    run.add_argument("--models", nargs="+", default=None,
+                     help="only these models' stages (and their fine-tuning); default: all")
     sub.add_parser("collect", help="summarise the committed dvc repro run")
     sub.add_parser("table", help="write reports/spread/table.{md,csv}")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.command == "run":
-        run_variant(args.seed, args.kernels, Path(args.work))
+        run_variant(args.seed, args.kernels, Path(args.work), args.models)
     elif args.command == "collect":
         collect()
     else:

@@ -82,6 +82,9 @@ def test_lock_commands_are_the_training_and_evaluation_stages_in_run_order():
     assert sum(k == "train" for k in kinds) == len(params["models"])
     for name, cmd, outs in commands:
         assert cmd.startswith("python stages/") and outs, name
+    only = [name for name, _, _ in _study().lock_commands(lock, ["simplebaseline_r18"])]
+    assert "train@simplebaseline_r18" in only and "advmix@simplebaseline_r18-advmix-0" in only
+    assert not any("simcc" in n or "deeppose" in n for n in only)
 
 
 def test_the_scratch_workspace_differs_from_ours_only_in_the_seed(tmp_path):
