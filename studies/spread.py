@@ -88,10 +88,23 @@ def _md5(path: Path) -> str:
     return digest.hexdigest()
 
 
+def check_data_current(lock: dict) -> None:
+    """Stop unless this workspace's prepared and corrupted data are the ones dvc.lock records: a
+    variant must differ from the committed run in its seed only, not in its data."""
+    stages = [n for n in lock["stages"] if n.split("@")[0] in ("prepare", "corrupt")]
+    out = subprocess.run([str(Path(sys.executable).parent / "dvc"), "status", "--json", *stages], cwd=ROOT,
+                         capture_output=True, text=True)
+    stale = sorted(json.loads(out.stdout or "{}")) if out.returncode == 0 else ["(dvc status failed)"]
+    if stale:
+        raise SystemExit(f"error: dvc.lock: the workspace's data differ from the lock in {stale[:3]}; "
+                         f"run `dvc checkout` (or `dvc repro`) first")
+
+
 def run_variant(seed: int, kernels: str, work_root: Path, models: list[str] | None = None) -> Path:
     """Run every training/evaluation command of dvc.lock for one variant (or those of ``models``);
     write its summary."""
     name = variant_name(seed, kernels)
+    check_data_current(yaml.safe_load((ROOT / "dvc.lock").read_text()))
     work = work_root / name
     _scratch(work, seed)
     lock = yaml.safe_load((ROOT / "dvc.lock").read_text())
@@ -139,6 +152,7 @@ def collect() -> Path:
     """The committed `dvc repro` run is the seed-0, default-kernel variant: summarise it."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     lock = yaml.safe_load((ROOT / "dvc.lock").read_text())
+    check_data_current(lock)
     return _write_summary(variant_name(params["seed"], "default"), params["seed"], "default",
                           ROOT, lock, {}, source="dvc repro (this workspace, dvc.lock)")
 
