@@ -60,6 +60,13 @@ def _row_order(key: tuple[str, str]) -> tuple:
     return dataset, label.split("+")[0], "+" in label, label, key[1].startswith("d"), METRICS.index(key[1].lstrip("d"))
 
 
+def _difference_column(run: dict[str, Any], default: list[dict[str, Any]]) -> str | None:
+    """The column holding a lowered-kernel run minus the default-kernel run of the same seed
+    (None when that seed has no default-kernel run)."""
+    twin = next((d["variant"] for d in default if d["seed"] == run["seed"]), None)
+    return f"{run['variant']} - {twin}" if twin else None
+
+
 def spread_table(runs: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per (run, quantity): every variant's value, mean and sample std over the
     default-kernel seeds, and each lowered variant's difference from the same seed on default kernels."""
@@ -78,10 +85,10 @@ def spread_table(runs: list[dict[str, Any]]) -> pd.DataFrame:
         row["std"] = (math.sqrt(sum((v - row["mean"]) ** 2 for v in seeds) / (len(seeds) - 1))
                       if len(seeds) > 1 else None)
         for r in runs:
-            if r["kernels"] != "default":
-                twin = next((d["variant"] for d in default if d["seed"] == r["seed"]), None)
-                a, b = row[r["variant"]], row.get(twin) if twin else None
-                row[f"{r['variant']} - {twin}"] = a - b if a is not None and b is not None else None
+            column = _difference_column(r, default) if r["kernels"] != "default" else None
+            if column:
+                a, b = row[r["variant"]], row[column.split(" - ")[1]]
+                row[column] = a - b if a is not None and b is not None else None
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -153,16 +160,16 @@ def render_markdown(runs: list[dict[str, Any]]) -> str:
             *[f"{r['kernels']} kernels, seed {r['seed']}" for r in lowered],
             *[f"{r['kernels']} − default, seed {r['seed']}" for r in lowered]]
     lines = ["| " + " | ".join(head) + " |", "| :--- | :--- |" + " ---: |" * (len(head) - 2)]
+    differences = [_difference_column(r, default) for r in lowered]
     for row in frame.to_dict("records"):
         delta = row["quantity"].startswith("d")
         mean = _pct(row["mean"], delta)
         if row["std"] is not None and not math.isnan(row["std"]):
             mean += f" ± {100 * row['std']:.1f}"
-        twins = [next((d["variant"] for d in default if d["seed"] == r["seed"]), None) for r in lowered]
         cells = [row["run"].rsplit("/", 1)[0], QUANTITY_NAMES.get(row["quantity"], row["quantity"]),
                  *[_pct(row[r["variant"]], delta) for r in default], mean,
                  *[_pct(row[r["variant"]], delta) for r in lowered],
-                 *[_pct(row.get(f"{r['variant']} - {t}"), True) for r, t in zip(lowered, twins)]]
+                 *[_pct(row.get(c) if c else None, True) for c in differences]]
         lines.append("| " + " | ".join(cells) + " |")
     datasets = sorted({key.rsplit("/", 1)[1] for r in runs for key in r["scores"]})
     out = [f"Embedded default, AP in % (GT boxes, no flip test). Variants: "
