@@ -81,11 +81,9 @@ def _env(kernels: str) -> dict[str, str]:
 
 
 def _md5(path: Path) -> str:
-    digest = hashlib.md5()
+    """md5, the digest dvc.lock records for outputs, so a checkpoint can be compared with it."""
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "md5").hexdigest()
 
 
 def check_data_current(lock: dict) -> None:
@@ -104,10 +102,10 @@ def run_variant(seed: int, kernels: str, work_root: Path, models: list[str] | No
     """Run every training/evaluation command of dvc.lock for one variant (or those of ``models``);
     write its summary."""
     name = variant_name(seed, kernels)
-    check_data_current(yaml.safe_load((ROOT / "dvc.lock").read_text()))
+    lock = yaml.safe_load((ROOT / "dvc.lock").read_text())
+    check_data_current(lock)
     work = work_root / name
     _scratch(work, seed)
-    lock = yaml.safe_load((ROOT / "dvc.lock").read_text())
     commands = lock_commands(lock, models)
     env = _env(kernels)
     seconds: dict[str, float] = {}
