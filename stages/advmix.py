@@ -26,7 +26,7 @@ from robustpose.train.advmix import (STRATEGIES, generator_payload, mix_config_f
 from robustpose.train.config import advmix_train_config
 from robustpose.train.data import load_trainset
 
-SCHEMA = {"models": list, "strategies": list, "seeds": list, "steps": int, "lr": float, "warmup_steps": int,
+SCHEMA = {"models": list, "dataset": str, "strategies": list, "seeds": list, "steps": int, "lr": float, "warmup_steps": int,
           "k": int, "alpha": float, "kd_input": str, "generator_lr": float, "generator_width": int,
           "noise_channels": int, "attention_cell": int}
 

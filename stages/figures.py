@@ -1,5 +1,6 @@
-"""Stage `figures`: reports/results.csv -> reports/figures/*_<dataset>.png, and a preview grid
-of one image under every corruption and severity (reports/figures/corruptions_<dataset>.png).
+"""Stage `figures`: reports/results.csv -> reports/figures/*_<dataset>.png (Wang et al.'s on COCO-C's
+15, PoseBench's mRR-vs-clean scatter and radar on its 10), and a preview grid of one image under
+every evaluated corruption and severity (reports/figures/corruptions_<dataset>.png).
 
 Usage: python stages/figures.py --results reports/results.csv --metrics results/metrics \
            --prepared data/prepared --corrupted data/corrupted --out-dir reports/figures
@@ -25,12 +26,20 @@ from robustpose.report import (  # noqa: E402
     read_results,
     save_figure,
 )
+from robustpose.report.posebench import has_posebench  # noqa: E402
+from robustpose.report.posebench_figures import plot_mrr_vs_clean, plot_robustness_radar  # noqa: E402
 from robustpose.report.results_table import CLEAN  # noqa: E402
+from robustpose.report.tables import benchmark_rows  # noqa: E402
 
 FIGURES = {
     "ap_per_corruption": plot_ap_per_corruption,
     "ap_vs_severity": plot_ap_vs_severity,
     "rpc_vs_clean": plot_rpc_vs_clean,
+}
+# PoseBench's figures, for datasets evaluated on its ten corruptions.
+POSEBENCH_FIGURES = {
+    "posebench_mrr_vs_clean": plot_mrr_vs_clean,
+    "posebench_radar": plot_robustness_radar,
 }
 
 
@@ -48,9 +57,13 @@ def main(argv: list[str] | None = None) -> None:
     info = model_info(sorted(args.metrics.glob("*/*.json")))
     for dataset in sorted(set(results["dataset"])):
         metric = dataset_metric(info, dataset)
-        for name, plot in FIGURES.items():
+        wang = benchmark_rows(results, dataset)   # Wang et al.'s figures: COCO-C's 15 when all were run
+        plots = {name: (plot, wang) for name, plot in FIGURES.items()}
+        if has_posebench(results, dataset):
+            plots.update({name: (plot, results) for name, plot in POSEBENCH_FIGURES.items()})
+        for name, (plot, rows) in plots.items():
             path = args.out_dir / f"{name}_{dataset}.png"
-            save_figure(plot(results, dataset, metric), path)
+            save_figure(plot(rows, dataset, metric), path)
             print(f"wrote {path}")
         if args.prepared is None or args.corrupted is None:
             continue

@@ -18,6 +18,15 @@ from robustpose.report.advmix_tables import (  # noqa: E402
     per_corruption_table,
     standard_vs_advmix_table,
 )
+from robustpose.report.posebench import (  # noqa: E402
+    findings_markdown,
+    has_posebench,
+    humans_vs_animals_table,
+    posebench_table,
+)
+from robustpose.report.tables import benchmark_rows  # noqa: E402
+from robustpose.data.keypoints import layout_for  # noqa: E402
+from robustpose._io import write_text_atomic  # noqa: E402
 from robustpose.report import (  # noqa: E402
     category_table,
     collect_results,
@@ -29,6 +38,22 @@ from robustpose.report import (  # noqa: E402
     write_results,
     write_table,
 )
+
+
+def write_posebench_summaries(results, info, metrics: dict[str, str], tables_dir: Path) -> None:
+    """The humans-vs-animals table and PoseBench's findings, over every dataset with its ten
+    corruptions (datasets annotated in AP-10K's layout are the animals)."""
+    datasets = [d for d in sorted(metrics) if has_posebench(results, d)]
+    if not datasets:
+        return
+    animals = tuple(d for d in datasets if layout_for(d) == "ap10k")
+    metric = metrics[datasets[0]]
+    if animals and len(animals) < len(datasets):
+        paths = write_table(humans_vs_animals_table(results, datasets, metric), tables_dir / "humans_vs_animals")
+        print(f"wrote {', '.join(str(p) for p in paths)}")
+    path = tables_dir / "posebench_findings.md"
+    write_text_atomic(path, findings_markdown(results, info, metric, animals))
+    print(f"wrote {path}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -49,16 +74,19 @@ def main(argv: list[str] | None = None) -> None:
     metrics = {}
     for dataset in sorted(set(results["dataset"])):
         metrics[dataset] = metric = dataset_metric(info, dataset)
-        for name, table in (("table1", robustness_table(results, info, dataset, metric)),
-                            ("categories", category_table(results, dataset, metric))):
+        wang = benchmark_rows(results, dataset)   # Wang et al.'s tables: COCO-C's 15 when all were run
+        tables = {"table1": robustness_table(wang, info, dataset, metric),
+                  "categories": category_table(wang, dataset, metric)}
+        if has_finetuned(wang):   # advmix@ fine-tuned models
+            tables.update(advmix=standard_vs_advmix_table(wang, dataset, metric),
+                          ablation=ablation_table(wang, dataset, metric),
+                          advmix_corruptions=per_corruption_table(wang, dataset, metric))
+        if has_posebench(results, dataset):
+            tables["posebench"] = posebench_table(results, info, dataset, metric)
+        for name, table in tables.items():
             paths = write_table(table, args.tables_dir / f"{name}_{dataset}")
             print(f"wrote {', '.join(str(p) for p in paths)}")
-        if has_finetuned(results[results["dataset"] == dataset]):   # advmix@ fine-tuned models
-            for name, table in (("advmix", standard_vs_advmix_table(results, dataset, metric)),
-                                ("ablation", ablation_table(results, dataset, metric)),
-                                ("advmix_corruptions", per_corruption_table(results, dataset, metric))):
-                paths = write_table(table, args.tables_dir / f"{name}_{dataset}")
-                print(f"wrote {', '.join(str(p) for p in paths)}")
+    write_posebench_summaries(results, info, metrics, args.tables_dir)
     write_json_atomic(args.metrics_out, summary_metrics(results, metrics))
     print(f"wrote {args.metrics_out}")
 

@@ -1,6 +1,6 @@
 """Image corruptions: registry, seeded application and dataset-level generation.
 
-Public API: ``names``, ``apply``, ``apply_reference``, ``category_of``, ``benchmark_family``,
+Public API: ``names``, ``apply``, ``apply_reference``, ``category_of``, ``benchmark_family``, ``benchmark_sets``, ``benchmark_category``,
 ``check_names``.
 """
 from __future__ import annotations
@@ -9,9 +9,11 @@ import numpy as np
 
 from robustpose.corrupt import imagenet_c as _imagenet_c  # registers the ImageNet-C entries
 from robustpose.corrupt import posebench as _posebench  # registers PoseBench's corruptions
-from robustpose.corrupt.registry import SEVERITIES, benchmark_family, category_of, check_names, get, names
+from robustpose.corrupt.registry import (SEVERITIES, benchmark_category, benchmark_family, benchmark_sets, category_of,
+                                         check_names, get, names)
 
-__all__ = ["names", "apply", "apply_reference", "category_of", "benchmark_family", "check_names", "SEVERITIES"]
+__all__ = ["names", "apply", "apply_reference", "category_of", "benchmark_family", "benchmark_sets",
+           "benchmark_category", "check_names", "SEVERITIES"]
 
 
 def _as_rgb(image: np.ndarray) -> tuple[np.ndarray, str]:

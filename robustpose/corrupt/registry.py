@@ -103,6 +103,25 @@ def category_of(name: str, family: str | None = None) -> str:
     return entry.categories[family]
 
 
+def benchmark_sets(requested: list[str]) -> dict[str, list[str]]:
+    """The corruption sets a model's robustness is averaged over: ``{benchmark: members}``.
+
+    Every benchmark evaluated in full gets its own set, in ``BENCHMARK_FAMILIES`` order, so an
+    evaluation of 18 corruptions yields Wang et al.'s COCO-C mean over its 15 and PoseBench's over
+    its 10 (seven are shared), never one mean over all 18 that neither paper defines. When no
+    benchmark is complete (a quick subset), the whole requested set is one set, named after the
+    family that holds it (``"custom"`` when none does).
+    """
+    requested = list(requested)
+    complete = {f: names(f) for f in BENCHMARK_FAMILIES if set(names(f)) <= set(requested)}
+    return complete or {benchmark_family(requested) or "custom": requested}
+
+
+def benchmark_category(name: str, benchmark: str) -> str:
+    """``name``'s category in ``benchmark`` (a family, or ``"custom"``: its primary category)."""
+    return category_of(name, benchmark if benchmark in BENCHMARK_FAMILIES else None)
+
+
 def benchmark_family(requested: list[str]) -> str | None:
     """The first family (in ``BENCHMARK_FAMILIES`` order) that holds every one of ``requested``: the
     benchmark a corruption set belongs to, whose categories its tables should use."""

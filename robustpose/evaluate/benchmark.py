@@ -18,7 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from robustpose._io import read_json, write_json_atomic
-from robustpose.corrupt import benchmark_family, category_of
+from robustpose.corrupt import benchmark_category, benchmark_family, benchmark_sets, category_of
 from robustpose.corrupt.dataset import corrupted_image_index
 from robustpose.evaluate.coco_metrics import load_coco
 from robustpose.evaluate.distributed import World, unshard
@@ -170,10 +170,19 @@ def metrics_meta(label: str, dataset: str, model: dict[str, Any], metric: str, *
 
 
 def summarise(metrics: dict, primary: str = "AP") -> dict:
-    """Add ``summary`` (mPC, rPC, mRR, per category) for the primary metric."""
+    """``summary`` of a metrics file: mPC, rPC, mRR and per category for the primary metric.
+
+    One summary per benchmark evaluated in full (``benchmark_sets``) under ``benchmarks``; the
+    top-level numbers are the first one's (COCO-C's 15 when they were all run), so readers of
+    ``summary["mPC"]`` keep Wang et al.'s definition when PoseBench's corruptions are added.
+    """
     corrupted = {c: {s: m[primary] for s, m in sev.items()} for c, sev in metrics["corrupted"].items()}
     if not corrupted:
         return {}
-    return robustness_summary(metrics["clean"][primary], corrupted, corruption_categories(list(corrupted)))
-
-
+    clean = metrics["clean"][primary]
+    by_benchmark = {
+        name: robustness_summary(clean, {c: corrupted[c] for c in members},
+                                 {c: benchmark_category(c, name) for c in members})
+        for name, members in benchmark_sets(list(corrupted)).items()}
+    first = next(iter(by_benchmark))
+    return {**by_benchmark[first], "benchmark": first, "benchmarks": by_benchmark}

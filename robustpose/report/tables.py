@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from robustpose._io import write_text_atomic
+from robustpose.corrupt import benchmark_category, benchmark_sets
 from robustpose.evaluate.robustness import relative_scores
 from robustpose.report.results_table import CLEAN, corruption_order, display_name
 
@@ -37,6 +38,30 @@ def _metric_rows(df: pd.DataFrame, dataset: str, metric: str) -> pd.DataFrame:
     if sub.empty:
         known = sorted(set(df.loc[df["dataset"] == dataset, "metric"]))
         raise ValueError(f"dataset {dataset!r} has no rows for metric {metric!r}; available: {known}")
+    return sub
+
+
+def dataset_benchmarks(df: pd.DataFrame, dataset: str) -> dict[str, list[str]]:
+    """``benchmark_sets`` of the corruptions ``dataset`` was evaluated on (see there)."""
+    present = corruption_order(df.loc[df["dataset"] == dataset, "corruption"])
+    return benchmark_sets(present)
+
+
+def benchmark_rows(df: pd.DataFrame, dataset: str, benchmark: str | None = None) -> pd.DataFrame:
+    """``dataset``'s clean rows and those of one benchmark's corruptions, in that benchmark's
+    categories: the DataFrame a benchmark's tables and figures are computed from.
+
+    ``benchmark`` None is the dataset's first benchmark (``dataset_benchmarks``): COCO-C's 15 when
+    all were evaluated, so Table 1 keeps Wang et al.'s definition when PoseBench's are added.
+    """
+    sets = dataset_benchmarks(df, dataset)
+    benchmark = benchmark or next(iter(sets))
+    if benchmark not in sets:
+        raise ValueError(f"dataset {dataset!r}: benchmark {benchmark!r} was not evaluated in full "
+                         f"(complete: {sorted(sets)})")
+    sub = df[(df["dataset"] == dataset) & df["corruption"].isin([CLEAN, *sets[benchmark]])].copy()
+    corrupted = sub["corruption"] != CLEAN
+    sub.loc[corrupted, "category"] = [benchmark_category(c, benchmark) for c in sub.loc[corrupted, "corruption"]]
     return sub
 
 
@@ -187,7 +212,8 @@ def infer_metric(df: pd.DataFrame, dataset: str) -> str:
 
 
 def summary_metrics(df: pd.DataFrame, metrics: Mapping[str, str] | None = None) -> dict:
-    """Per dataset and model: clean metric, mPC, rPC, mRR as fractions rounded to 4 decimals.
+    """Per dataset and model: clean metric, mPC, rPC, mRR as fractions rounded to 4 decimals, over
+    the dataset's first benchmark (``benchmark_rows``).
 
     Args:
         df: long results table.
@@ -201,7 +227,7 @@ def summary_metrics(df: pd.DataFrame, metrics: Mapping[str, str] | None = None) 
     out: dict[str, dict] = {}
     for dataset in sorted(set(df["dataset"])):
         metric = metrics.get(dataset) or infer_metric(df, dataset)
-        clean, per_corr, _ = robustness_parts(df, dataset, metric)
+        clean, per_corr, _ = robustness_parts(benchmark_rows(df, dataset), dataset, metric)
         out[dataset] = {}
         for model in clean.index:
             c = float(clean[model])
