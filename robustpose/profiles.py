@@ -45,7 +45,7 @@ APPROX_BYTES = {
 # Dicts that are lists keyed by name: a profile's list replaces the embedded one whole (the
 # paper's attack runs must not keep attacking the synthetic models; an overlay's attack grid is
 # the grid it runs, not extra rows on top of the embedded targeted ones).
-REPLACED = frozenset({"attack.runs", "attack.grid"})
+REPLACED = frozenset({"attack.runs", "attack.grid", "models", "evaluations"})
 
 
 def deep_merge(base: dict[str, Any], overlay: dict[str, Any], _path: str = "") -> dict[str, Any]:

@@ -125,7 +125,8 @@ def repro(mirror, tmp_path_factory, monkeypatch_module):
     sha = lambda b: hashlib.sha256(b).hexdigest()  # noqa: E731
     overlay = {
         "datasets": [],
-        "models": [],
+        "models": {},
+        "evaluations": {},
         "advmix": {"models": []},
         # attack@ on the fitted regression model (clean AP 1): one image attacked, the universal
         # perturbation fitted on the other val image (no train split at paper scale)

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = {
     "synthetic": {"n_train": 24, "n_val": 6, "image_height": 96, "image_width": 96, "min_people": 1, "max_people": 2},
     "corrupt": {"corruptions": ["gaussian_noise", "motion_blur"], "severities": [1, 5]},
-    "models": ["simplebaseline_r18", "simcc_r18"],
+    "models": {"simplebaseline_r18": "synthetic", "simcc_r18": "synthetic"},
+    "evaluations": {f"{m}-synthetic": {"model": m, "dataset": "synthetic"} for m in ("simplebaseline_r18", "simcc_r18")},
     "model": {"simplebaseline_r18": {"input_size": [64, 64], "base_channels": 8, "deconv_channels": [16, 16, 16], "steps": 4},
               "simcc_r18": {"input_size": [64, 64], "base_channels": 8, "steps": 4}},
     "train": {"batch_size": 4, "warmup_steps": 1},
@@ -43,7 +44,7 @@ TINY = {
 def _merge(base: dict, override: dict) -> dict:
     out = dict(base)
     for k, v in override.items():
-        out[k] = _merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) and k not in ("model", "runs") else v
+        out[k] = _merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) and k not in ("model", "runs", "models", "evaluations") else v
     return out
 
 

@@ -62,7 +62,7 @@ def test_a_bad_attack_run_is_caught_before_dvc(run, message):
 def test_paper_profile_lists_every_dataset_and_runnable_family():
     params = expand_profile(PARAMS, PAPER, "configs/paper.yaml")
     assert params["datasets"] == ["coco", "ochuman", "mpii", "ap10k"]
-    assert params["models"] == []
+    assert params["models"] == {} and params["evaluations"] == {}
     families = {pretrained_model(m).family for m in params["pretrained"]}
     assert families == {"topdown_heatmap", "topdown_simcc", "topdown_regression", "bottomup"}
     for key, pair in params["pretrained_evaluations"].items():
