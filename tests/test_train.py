@@ -22,7 +22,7 @@ def test_flip_swaps_left_and_right():
     kps = np.zeros((17, 3))
     kps[5] = [10, 20, 2]   # left shoulder
     kps[6] = [30, 20, 1]   # right shoulder
-    out = flip_keypoints(kps, 100)
+    out = flip_keypoints(kps, 100, "coco")
     np.testing.assert_array_equal(out[6], [89, 20, 2])
     np.testing.assert_array_equal(out[5], [69, 20, 1])
 
@@ -36,10 +36,29 @@ def test_augmented_keypoints_follow_the_image():
     inst = Instance(1, 1, np.array([10.0, 10, 50, 70]), kps, 3500.0)
     cfg = TrainConfig(rotation_deg=40, scale_range=0.3, flip_prob=0.5)
     for step in range(6):
-        crop, xy, vis = augmented_sample(img, inst, rng_for(0, step), cfg, (64, 48))
+        crop, xy, vis = augmented_sample(img, inst, rng_for(0, step), cfg, (64, 48), "coco")
         # after a flip the dot is keypoint 0 still (nose has no pair)
         x, y = np.round(xy[0]).astype(int)
         assert vis[0] == 1 and crop[max(y - 1, 0):y + 2, max(x - 1, 0):x + 2].max() > 100
+
+
+def test_photometric_autoaugment_changes_pixels_not_labels():
+    """``photometric: autoaugment`` recolours the crop (the augmentation grid's third level) and
+    leaves the keypoints where the geometric augmentation put them; ``none`` draws nothing extra."""
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (100, 80, 3), dtype=np.uint8)
+    kps = np.concatenate([rng.uniform(15, 60, (17, 2)), np.full((17, 1), 2.0)], axis=1)
+    inst = Instance(1, 1, np.array([10.0, 10, 50, 70]), kps, 3500.0)
+    plain, auto = TrainConfig(), TrainConfig(photometric="autoaugment")
+    changed = 0
+    for step in range(8):
+        a = augmented_sample(img, inst, rng_for(0, step), plain, (64, 48), "coco")
+        b = augmented_sample(img, inst, rng_for(0, step), auto, (64, 48), "coco")
+        assert np.array_equal(a[1], b[1]) and np.array_equal(a[2], b[2])
+        changed += not np.array_equal(a[0], b[0])
+    assert changed >= 4
+    with pytest.raises(ValueError, match="train.photometric"):
+        TrainConfig(photometric="randaugment")
 
 
 def test_lr_schedule_warms_up_and_decays():
@@ -96,9 +115,13 @@ def test_one_flip_permutation_serves_training_the_flip_test_and_mmpose():
     assert flip_indices("coco") == coco
     assert PoseNet(model_spec("simplebaseline_r18", base_channels=8, deconv_channels=(8, 8)), init_seed=0).flip_indices == coco
     kps = np.arange(17 * 3, dtype=np.float32).reshape(17, 3)
-    flipped = flip_keypoints(kps, 100)
+    flipped = flip_keypoints(kps, 100, "coco")
     assert np.array_equal(flipped[:, 1:], kps[coco, 1:]) and np.array_equal(flipped[:, 0], 99 - kps[coco, 0])
     assert flip_indices("ap10k")[:2] == [1, 0] and flip_indices("mpii")[0] == 5
+    # the animal model swaps AP-10K's eyes, legs and paws, in training and in its flip test alike
+    animal = PoseNet(model_spec("simplebaseline_r18_animal", base_channels=8, deconv_channels=(8, 8)), init_seed=0)
+    assert animal.flip_indices == flip_indices("ap10k") != coco
+    assert np.array_equal(flip_keypoints(kps, 100, "ap10k")[:, 1:], kps[flip_indices("ap10k"), 1:])
 
 
 def test_the_in_memory_trainset_is_the_prepared_split_read_back(tmp_path):

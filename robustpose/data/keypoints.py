@@ -43,11 +43,33 @@ AP10K_FLIP_PAIRS: tuple[tuple[int, int], ...] = (
     (0, 1), (5, 8), (6, 9), (7, 10), (11, 14), (12, 15), (13, 16),
 )
 
+# AP-10K's 17 animal keypoints in its order and its 1-based skeleton (source: the categories of
+# the official annotations ap10k-*-split*.json, the same as mmpose configs/_base_/datasets/ap10k.py).
+AP10K_KEYPOINTS: tuple[str, ...] = (
+    "left_eye", "right_eye", "nose", "neck", "root_of_tail",
+    "left_shoulder", "left_elbow", "left_front_paw",
+    "right_shoulder", "right_elbow", "right_front_paw",
+    "left_hip", "left_knee", "left_back_paw",
+    "right_hip", "right_knee", "right_back_paw",
+)
+AP10K_SKELETON: tuple[tuple[int, int], ...] = (
+    (1, 2), (1, 3), (2, 3), (3, 4), (4, 5), (4, 6), (6, 7), (7, 8), (4, 9), (9, 10), (10, 11),
+    (5, 12), (12, 13), (13, 14), (5, 15), (15, 16), (16, 17),
+)
+
 DATASET_SIGMAS: dict[str, np.ndarray] = {
     "coco": COCO_SIGMAS,
     "ochuman": COCO_SIGMAS,
     "synthetic": COCO_SIGMAS,
     "ap10k": AP10K_SIGMAS,
+    "synthetic_animals": AP10K_SIGMAS,   # the embedded animals are scored as AP-10K is
+}
+
+# Left/right pairs of the layouts our own (embedded) networks can predict; MPII's live in
+# ``robustpose.data.mpii`` (only published checkpoints predict it).
+LAYOUT_FLIP_PAIRS: dict[str, tuple[tuple[int, int], ...]] = {
+    "coco": COCO_FLIP_PAIRS,
+    "ap10k": AP10K_FLIP_PAIRS,
 }
 
 
@@ -59,6 +81,7 @@ DATASET_LAYOUTS: dict[str, str] = {
     "ochuman": "coco",
     "synthetic": "coco",
     "ap10k": "ap10k",
+    "synthetic_animals": "ap10k",
     "mpii": "mpii",
 }
 
@@ -73,6 +96,17 @@ def flip_permutation(pairs: Sequence[tuple[int, int]], num_keypoints: int) -> li
     for a, b in pairs:
         perm[a], perm[b] = b, a
     return perm
+
+
+def layout_flip_permutation(layout: str, num_keypoints: int) -> list[int]:
+    """``flip_permutation`` of a layout our networks predict (``coco`` | ``ap10k``).
+
+    Raises:
+        ValueError: a layout without flip pairs here (the message lists the known ones).
+    """
+    if layout not in LAYOUT_FLIP_PAIRS:
+        raise ValueError(f"no flip pairs for keypoint layout {layout!r}; known: {', '.join(LAYOUT_FLIP_PAIRS)}")
+    return flip_permutation(LAYOUT_FLIP_PAIRS[layout], num_keypoints)
 
 
 def layout_for(dataset: str) -> str:
@@ -103,3 +137,16 @@ def person_category(keypoints: Sequence[str], skeleton: Sequence[tuple[int, int]
 def coco_category() -> dict:
     """The COCO 'person' category with keypoint names and 1-based skeleton."""
     return person_category(COCO_KEYPOINTS, COCO_SKELETON)
+
+
+def animal_category(category_id: int, name: str, supercategory: str) -> dict:
+    """An AP-10K category: one species (``name``, e.g. "dog") in its family (``supercategory``,
+    e.g. "Canidae"), with AP-10K's keypoint names and 1-based skeleton, as its annotations list
+    them."""
+    return {
+        "id": int(category_id),
+        "name": name,
+        "supercategory": supercategory,
+        "keypoints": list(AP10K_KEYPOINTS),
+        "skeleton": [list(p) for p in AP10K_SKELETON],
+    }

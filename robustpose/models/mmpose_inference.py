@@ -223,17 +223,18 @@ def _layout(model_name: str, entry: ModelSpec | PretrainedModel) -> str:
     """``keypoint_layout`` of the catalogue entry ``entry`` (resolved from ``model_name``)."""
     if isinstance(entry, PretrainedModel):
         return entry.dataset
-    if entry.num_keypoints != DATASET_KEYPOINTS["coco"]:
-        raise ValueError(f"model {model_name!r}: {entry.num_keypoints} keypoints match no known layout "
-                         "(COCO has 17)")
-    return "coco"
+    layout = entry.keypoint_layout
+    if entry.num_keypoints != DATASET_KEYPOINTS[layout]:
+        raise ValueError(f"model {model_name!r}: {entry.num_keypoints} keypoints, but the {layout} "
+                         f"layout has {DATASET_KEYPOINTS[layout]}")
+    return layout
 
 
 def keypoint_layout(model_name: str) -> str:
     """The keypoint layout (``coco`` | ``ap10k`` | ``mpii``) that ``model_name`` predicts.
 
-    Embedded models predict COCO's 17 keypoints (the synthetic data uses COCO's layout);
-    a pretrained model predicts the layout of the dataset it was trained on.
+    An embedded model predicts its spec's layout (COCO's 17 for the synthetic people, AP-10K's for
+    the synthetic animals); a pretrained model predicts the layout of the dataset it was trained on.
 
     Raises:
         ValueError: unknown model name (the message lists the valid ones).

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from robustpose.data.keypoints import COCO_FLIP_PAIRS, flip_permutation
+from robustpose.data.keypoints import layout_flip_permutation
 from robustpose.models._mmpose_compat import import_mmpose
 from robustpose.models.registry import REGRESSION_HEADS, ModelSpec, codec_config, mmpose_config
 
@@ -119,7 +119,7 @@ class PoseNet(nn.Module):
     @property
     def flip_indices(self) -> list[int]:
         """Keypoint ``i`` of a mirrored crop is keypoint ``flip_indices[i]`` of the original."""
-        return flip_permutation(COCO_FLIP_PAIRS, self.spec.num_keypoints)
+        return layout_flip_permutation(self.spec.keypoint_layout, self.spec.num_keypoints)
 
     def forward_flip_test(self, x: torch.Tensor) -> Output:
         """Average of the outputs on ``x`` and on its mirror image (flipped back, left/right swapped).

@@ -13,6 +13,8 @@ from typing import Any, Callable
 from robustpose._registry import Registry
 
 HEADS = ("heatmap", "simcc", "regression", "rle")
+# Keypoint layouts our networks learn (robustpose.data.keypoints): both have 17 keypoints.
+LAYOUTS = ("coco", "ap10k")
 # Heads whose output is the coordinates themselves (normalised by the input size).
 REGRESSION_HEADS = ("regression", "rle")
 
@@ -29,12 +31,16 @@ class ModelSpec:
     sigma: float = 2.0                          # Gaussian label sigma: heatmap px / SimCC bins
     simcc_split_ratio: float = 2.0              # simcc: bins per input pixel
     num_keypoints: int = 17
+    keypoint_layout: str = "coco"               # what the keypoints mean: coco (people) | ap10k (animals)
 
     def __post_init__(self) -> None:
         if self.head not in HEADS:
             raise ValueError(f"model {self.name!r}: head must be one of {HEADS}, got {self.head!r}")
         if self.depth not in (18, 34, 50, 101, 152):
             raise ValueError(f"model {self.name!r}: depth must be 18/34/50/101/152, got {self.depth}")
+        if self.keypoint_layout not in LAYOUTS:
+            raise ValueError(f"model {self.name!r}: keypoint_layout must be one of {LAYOUTS}, "
+                             f"got {self.keypoint_layout!r}")
         h, w = self.input_size
         if h % 32 or w % 32:
             raise ValueError(f"model {self.name!r}: input_size {self.input_size} must be multiples of 32")
@@ -106,6 +112,15 @@ def deeppose_r18() -> ModelSpec:
     layer regress the 17 coordinates directly (smooth-L1 loss), the regression model Shah et al.
     attack and PoseBench's direct-regression family."""
     return ModelSpec(name="deeppose_r18", head="regression", depth=18, base_channels=32, deconv_channels=())
+
+
+@register_model
+def simplebaseline_r18_animal() -> ModelSpec:
+    """SimpleBaseline (half-width ResNet-18) for quadrupeds: AP-10K's 17 keypoints, a square input
+    as mmpose's AP-10K configs (animals are about as wide as they are tall). PoseBench's animal
+    model, trained on the embedded synthetic animals."""
+    return ModelSpec(name="simplebaseline_r18_animal", head="heatmap", depth=18, base_channels=32,
+                     input_size=(128, 128), keypoint_layout="ap10k")
 
 
 @register_model

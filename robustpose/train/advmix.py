@@ -448,7 +448,7 @@ def step_batch(spec: ModelSpec, data: TrainSet, cfg: TrainConfig, mix: MixConfig
     originals, images, xys, viss = [], [], [], []
     for i in idx:
         img_i, inst = data.instances[i]
-        sample = augmented_sample(data.images[img_i], inst, rng, cfg, hw)
+        sample = augmented_sample(data.images[img_i], inst, rng, cfg, hw, spec.keypoint_layout)
         imgs, xy, vis = strategy_images(mix.strategy, sample, pool_rng, mix)
         originals.append(sample[0])
         images.append(np.stack(imgs))

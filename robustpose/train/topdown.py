@@ -17,12 +17,17 @@ import numpy as np
 import torch
 
 from robustpose.data.coco_format import Instance
-from robustpose.data.keypoints import COCO_FLIP_PAIRS, flip_permutation
+from robustpose.data.keypoints import layout_flip_permutation
 from robustpose.models import crop as C
 from robustpose.models.net import PoseNet
+from robustpose.train.augment_pool import autoaugment
 from robustpose.seeding import rng_for
 
 log = logging.getLogger(__name__)
+
+# Photometric training augmentation (PoseBench's augmentation factor): none, or the AutoAugment
+# policy AdvMix's pool uses, with every operation the benchmarks corrupt with left out.
+PHOTOMETRIC = ("none", "autoaugment")
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class TrainConfig:
     scale_range: float = 0.2       # box scale drawn from [1 - s, 1 + s]
     rotation_deg: float = 20.0     # rotation drawn from N(0, r/2) clipped to [-r, r], with prob 0.6
     flip_prob: float = 0.5
+    photometric: str = "none"      # none | autoaugment (AdvMix's benchmark-free AutoAugment policy on each crop)
     seed: int = 0
     threads: int = 2               # torch CPU threads (fixed for reproducibility)
 
@@ -51,6 +57,8 @@ class TrainConfig:
                 raise ValueError(f"train.{name} must be positive, got {getattr(self, name)}")
         if not 0 < self.lr < 1:
             raise ValueError(f"train.lr must be in (0, 1), got {self.lr}")
+        if self.photometric not in PHOTOMETRIC:
+            raise ValueError(f"train.photometric must be one of {PHOTOMETRIC}, got {self.photometric!r}")
 
 
 @dataclass
@@ -60,22 +68,24 @@ class TrainSet:
     instances: list[tuple[int, Instance]]   # (index into images, instance)
 
 
-def flip_keypoints(kps: np.ndarray, width: float) -> np.ndarray:
-    """Mirror (K,3) keypoints horizontally in an image of ``width`` and swap left/right."""
-    out = kps[flip_permutation(COCO_FLIP_PAIRS, len(kps))]
+def flip_keypoints(kps: np.ndarray, width: float, layout: str) -> np.ndarray:
+    """Mirror (K,3) keypoints horizontally in an image of ``width`` and swap left/right
+    (the pairs of ``layout``: a person's wrists, an animal's paws)."""
+    out = kps[layout_flip_permutation(layout, len(kps))]
     out[:, 0] = width - 1 - out[:, 0]
     return out
 
 
-def augmented_sample(image: np.ndarray, inst: Instance, rng: np.random.Generator,
-                     cfg: TrainConfig, input_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One augmented crop (H,W,3) uint8 with keypoints (K,2) in crop pixels and visibility (K,)."""
+def augmented_sample(image: np.ndarray, inst: Instance, rng: np.random.Generator, cfg: TrainConfig,
+                     input_hw: tuple[int, int], layout: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One augmented crop (H,W,3) uint8 with keypoints (K,2) in crop pixels and visibility (K,);
+    ``layout`` names the keypoints a flip swaps."""
     h, w = input_hw
     kps = inst.keypoints.copy()
     bbox = inst.bbox.copy()
     if rng.random() < cfg.flip_prob:
         image = image[:, ::-1]
-        kps = flip_keypoints(kps, image.shape[1])
+        kps = flip_keypoints(kps, image.shape[1], layout)
         bbox[0] = image.shape[1] - bbox[0] - bbox[2]
     center, size = C.box_to_center_scale(bbox, aspect=w / h)
     size = size * (1.0 + rng.uniform(-cfg.scale_range, cfg.scale_range))
@@ -85,6 +95,8 @@ def augmented_sample(image: np.ndarray, inst: Instance, rng: np.random.Generator
     crop_img = C.crop(np.ascontiguousarray(image), m, (h, w))
     xy = C.apply_affine(kps[:, :2], m)
     visible = (kps[:, 2] > 0) & (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
+    if cfg.photometric == "autoaugment":   # drawn only then: the default's random stream is unchanged
+        return autoaugment((crop_img, xy, visible.astype(np.float32)), rng)
     return crop_img, xy, visible.astype(np.float32)
 
 
@@ -93,7 +105,8 @@ def make_batch(net: PoseNet, data: TrainSet, idx: np.ndarray, rng: np.random.Gen
     crops, targets = [], []
     for i in idx:
         img_i, inst = data.instances[i]
-        crop_img, xy, vis = augmented_sample(data.images[img_i], inst, rng, cfg, tuple(net.spec.input_size))
+        crop_img, xy, vis = augmented_sample(data.images[img_i], inst, rng, cfg, tuple(net.spec.input_size),
+                                             net.spec.keypoint_layout)
         crops.append(crop_img)
         targets.append(net.encode(xy, vis))
     x = PoseNet.normalise(torch.from_numpy(np.stack(crops)))
