@@ -44,3 +44,9 @@ spread: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# PoseBench's robustness factors as DVC experiment grids (configs/grids.yaml; studies/grid.py):
+# `make grid-resolution`, grid-capacity, grid-augmentation, grid-postprocessing, grid-pretraining.
+# Each writes reports/grids/<name>/ (table, conclusion, runs); run `make repro` first.
+grid-%: $(STAMP)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) studies/grid.py run $*

@@ -1,6 +1,7 @@
 """Stage `prepare@<dataset>`: make a dataset available in the data contract (COCO keypoint format).
 
-Embedded default: synthesize the train and val splits. Real datasets (coco, ochuman, mpii,
+Embedded default: synthesize the train and val splits (``synthetic``: people in COCO's layout;
+``synthetic_animals``: quadrupeds in AP-10K's). Real datasets (coco, ochuman, mpii,
 ap10k): download and verify the registered files into ``--raw`` (the only network access of the
 pipeline; mirrors via ``<dataset>.urls`` in params or ``ROBUSTPOSE_MIRROR_<DATASET>``), unpack
 them, and convert the val split. Usage:
@@ -17,11 +18,20 @@ import _common as C
 
 from robustpose.data.download import fetch
 from robustpose.data.prepare_real import PREPARERS, prepare_dataset
-from robustpose.data.synthetic import SyntheticConfig, write_split
+from robustpose.data import synthetic, synthetic_animals
 
-DATASETS = ["synthetic", *PREPARERS]
-SYNTHETIC_SCHEMA = {"n_train": int, "n_val": int, "image_height": int, "image_width": int,
-                    "min_people": int, "max_people": int}
+# Embedded generators: params section -> (config class, writer); each section adds n_train/n_val.
+GENERATORS = {
+    "synthetic": (synthetic.SyntheticConfig, synthetic.write_split),
+    "synthetic_animals": (synthetic_animals.AnimalConfig, synthetic_animals.write_split),
+}
+DATASETS = [*GENERATORS, *PREPARERS]
+GENERATOR_SCHEMAS = {
+    "synthetic": {"n_train": int, "n_val": int, "image_height": int, "image_width": int,
+                  "min_people": int, "max_people": int},
+    "synthetic_animals": {"n_train": int, "n_val": int, "image_height": int, "image_width": int,
+                          "min_animals": int, "max_animals": int},
+}
 REAL_SCHEMA = {"max_images": int,   # 0 = every val image; N = the first N image ids (a quick check)
                "urls": dict,        # {file name: URL} mirrors for single files ({} = the registry)
                "sha256": dict}      # {file name: sha256} of what a mirror serves, if not the published file
@@ -48,20 +58,26 @@ def main(argv: list[str] | None = None) -> None:
     params = C.load_params()
     C.check_choice("datasets[]", args.dataset, DATASETS)
     t0 = time.time()
-    if args.dataset != "synthetic":
+    if args.dataset not in GENERATORS:
         prepare_real(args.dataset, C.section(params, args.dataset, REAL_SCHEMA), args.raw, args.out)
         logging.info("prepare@%s done in %.1f s", args.dataset, time.time() - t0)
         return
-    sec = C.section(params, args.dataset, SYNTHETIC_SCHEMA)
-    try:
-        cfg = SyntheticConfig(image_height=sec["image_height"], image_width=sec["image_width"],
-                              min_people=sec["min_people"], max_people=sec["max_people"])
-    except ValueError as err:
-        raise C.ParamsError(f"params.yaml: {args.dataset}: {err}") from None
-    for split, n in (("train", sec["n_train"]), ("val", sec["n_val"])):
-        path = write_split(f"{args.out}/{split}", cfg, C.seed(params), split, n)
-        logging.info("wrote %d %s images -> %s", n, split, path)
+    generate(args.dataset, C.section(params, args.dataset, GENERATOR_SCHEMAS[args.dataset]),
+             C.seed(params), args.out)
     logging.info("prepare@%s done in %.1f s", args.dataset, time.time() - t0)
+
+
+def generate(name: str, sec: dict, seed: int, out: str) -> None:
+    """Synthesize the train and val splits of an embedded dataset into ``out/<split>``."""
+    config_class, write_split = GENERATORS[name]
+    settings = {k: v for k, v in sec.items() if k not in ("n_train", "n_val")}
+    try:
+        cfg = config_class(**settings)
+    except ValueError as err:
+        raise C.ParamsError(f"params.yaml: {name}: {err}") from None
+    for split, n in (("train", sec["n_train"]), ("val", sec["n_val"])):
+        path = write_split(f"{out}/{split}", cfg, seed, split, n)
+        logging.info("wrote %d %s images -> %s", n, split, path)
 
 
 if __name__ == "__main__":

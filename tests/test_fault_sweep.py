@@ -88,10 +88,27 @@ def test_bad_params_stop_the_corrupt_stage(workspace, tmp_path, case, change, fr
 def test_negative_training_steps_stop_the_train_stage(workspace, tmp_path):
     (tmp_path / "data").symlink_to(workspace / "data")
     _params(tmp_path, lambda p: p["model"]["simplebaseline_r18"].update(steps=-5))
-    proc = _stage(tmp_path, "train", "--model", "simplebaseline_r18", "--data", "data/val", "--out", "m.pt",
+    proc = _stage(tmp_path, "train", "--model", "simplebaseline_r18", "--dataset", "synthetic", "--data", "data/val", "--out", "m.pt",
                   "--live", "live")
     _one_line_error(proc, "steps", "-5")
     assert not (tmp_path / "m.pt").exists()
+
+
+def test_a_model_is_refused_data_of_another_keypoint_layout(workspace, tmp_path):
+    """`models: {simplebaseline_r18_animal: synthetic}` would teach AP-10K's paws from people's
+    wrists: the train stage names the model, both layouts and what to pick instead."""
+    (tmp_path / "data").symlink_to(workspace / "data")
+    _params(tmp_path, lambda p: None)
+    proc = _stage(tmp_path, "train", "--model", "simplebaseline_r18_animal", "--dataset", "synthetic",
+                  "--data", "data/val", "--out", "m.pt", "--live", "live")
+    _one_line_error(proc, "'simplebaseline_r18_animal'", "ap10k", "'synthetic'", "coco")
+    assert not (tmp_path / "m.pt").exists()
+
+
+def test_an_unknown_dataset_names_the_valid_ones(tmp_path):
+    _params(tmp_path, lambda p: None)
+    proc = _stage(tmp_path, "prepare", "--dataset", "synthetic_cats", "--out", "prep")
+    _one_line_error(proc, "synthetic_cats", "synthetic_animals", "ap10k")
 
 
 # ----------------------------------------------------------------------------- files
@@ -301,7 +318,7 @@ def test_train_killed_midway_leaves_no_checkpoint_and_reruns_to_the_same_bytes(t
     whole, killed = _whole_and_killed(tmp_path, prepared=True)
     for root in (whole, killed):   # long enough that the first log (step 50) is midway
         _params(root, lambda p: (_tiny_changes(p), p["model"]["simplebaseline_r18"].update(steps=250)))
-    args = ["--model", "simplebaseline_r18", "--data", "prep/train", "--out", "model.pt", "--live", "live"]
+    args = ["--model", "simplebaseline_r18", "--dataset", "synthetic", "--data", "prep/train", "--out", "model.pt", "--live", "live"]
     assert _stage(whole, "train", *args).returncode == 0
     logged = killed / "live" / "plots" / "metrics"
     _run_and_kill(killed, "train", args, lambda: logged.is_dir() and any(logged.rglob("*.tsv")))
@@ -312,7 +329,7 @@ def test_train_killed_midway_leaves_no_checkpoint_and_reruns_to_the_same_bytes(t
 
 def _teacher(whole: Path, killed: Path) -> list[str]:
     """Train the tiny clean model once and give both workspaces the same file."""
-    args = ["--model", "simplebaseline_r18", "--data", "prep/train", "--out", "model.pt", "--live", "live"]
+    args = ["--model", "simplebaseline_r18", "--dataset", "synthetic", "--data", "prep/train", "--out", "model.pt", "--live", "live"]
     assert _stage(whole, "train", *args).returncode == 0
     (killed / "model.pt").write_bytes((whole / "model.pt").read_bytes())
     return args

@@ -147,7 +147,7 @@ def test_bad_params_fail_with_one_line_errors(repo):
                   "--data", "data/prepared/synthetic/val", "--out", "/tmp/never"], repo)
         assert r.returncode != 0
         assert r.stderr.strip().splitlines()[-1].startswith("params error: params.yaml: corrupt.corruptions: unknown corruption(s) ['fgo']")
-        r = _run([env_py, "stages/train.py", "--model", "hrnet_w99", "--data", "x", "--out", "y", "--live", "z"], repo)
+        r = _run([env_py, "stages/train.py", "--model", "hrnet_w99", "--dataset", "synthetic", "--data", "x", "--out", "y", "--live", "z"], repo)
         assert r.returncode != 0 and "hrnet_w99" in r.stderr.strip().splitlines()[-1]
     finally:
         (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))

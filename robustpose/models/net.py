@@ -209,6 +209,31 @@ def read_checkpoint(path: str) -> tuple[dict, ModelSpec]:
     return payload, spec
 
 
+# Layers that never move between keypoint layouts: the last 1x1 (or linear) layer maps features to
+# *these* keypoints, and a person's left wrist means nothing to an animal's left front paw.
+OUTPUT_LAYERS = ("head.final_layer.", "head.fc.", "head.deconv_head.final_layer.")
+
+
+def transfer_weights(net: PoseNet, source: dict[str, torch.Tensor]) -> list[str]:
+    """Copy into ``net`` every tensor of ``source`` (a state dict) that it has under the same name
+    and shape, except the output layers; returns the names copied.
+
+    PoseBench's pre-training factor: a model starts from another's backbone and deconvolution
+    layers (e.g. the animal model from the human one) instead of from scratch.
+
+    Raises:
+        ValueError: nothing matched (``source`` is not a model of this family).
+    """
+    own = net.state_dict()
+    copied = [k for k, v in source.items() if k in own and own[k].shape == v.shape
+              and not k.startswith(OUTPUT_LAYERS)]
+    if not any(k.startswith("backbone.") for k in copied):
+        raise ValueError(f"model {net.spec.name!r}: no backbone tensor of the initial weights matches "
+                         f"(names or shapes differ); train it from scratch or pick a model of its family")
+    net.load_state_dict({**own, **{k: source[k] for k in copied}})
+    return copied
+
+
 def load_checkpoint(path: str) -> PoseNet:
     """Rebuild a ``PoseNet`` from a checkpoint written by ``checkpoint_payload``.
 
