@@ -1,7 +1,8 @@
 """The fast corruptions against imagecorruptions, and their determinism.
 
 Equivalence: given the same random draws, every ImageNet-C corruption (15 + 4) at every severity
-gives exactly the library's bytes. Our functions draw through the numpy API, so a legacy
+gives exactly the library's bytes (motion blur: within one grey level in under 1 % of values, as
+the library's own output depends on the CPU's exp). Our functions draw through the numpy API, so a legacy
 ``RandomState(s)`` reproduces the draws the library makes after ``np.random.seed(s)``; impulse
 noise draws from ``default_rng(seed)`` in both; glass blur seeds numba's generator in both.
 """
@@ -62,8 +63,12 @@ def test_every_severity_equals_the_library_given_the_same_draws(name):
             ours = np.uint8(np.clip(get(name).fn(image, severity, rng, None), 0, 255))
             expected = imagenet_c.library(image, name, severity, lib_seed)
             diff = np.abs(ours.astype(int) - expected)
-            assert diff.max() == 0, (f"{name} severity {severity} {image.shape}: {np.mean(diff > 0):.2%} "
-                                     f"of values differ, by up to {diff.max()}")
+            # motion blur's kernel uses portable exp/sin/cos: the library's numpy exp differs
+            # between CPUs (AVX-512 vs SSE) in the last bit, so it can only be matched to a rounding step
+            worst, share = (1, 0.01) if name == "motion_blur" else (0, 0.0)
+            assert diff.max() <= worst and np.mean(diff > 0) <= share, (
+                f"{name} severity {severity} {image.shape}: {np.mean(diff > 0):.2%} of values differ, "
+                f"by up to {diff.max()}")
 
 
 @pytest.mark.slow

@@ -20,6 +20,7 @@ from robustpose.attack.benchmark import AttackSettings
 from robustpose.attack.grid import AttackGrid
 from robustpose.corrupt.dataset import CorruptJob
 from robustpose.data.synthetic import SyntheticConfig
+from robustpose.data.synthetic_animals import AnimalConfig
 from robustpose.lift.benchmark import BenchmarkConfig
 from robustpose.lift.motion import MotionConfig
 from robustpose.lift.setup import benchmark_config, motion_config
@@ -74,6 +75,8 @@ INLINE: dict[type, tuple[dict[str, tuple[str, ...]], set[str]]] = {
     # stages/prepare.py
     SyntheticConfig: ({k: ("synthetic", k) for k in ("image_height", "image_width", "min_people", "max_people")},
                       {"min_person_scale", "max_person_scale"}),
+    AnimalConfig: ({k: ("synthetic_animals", k) for k in ("image_height", "image_width", "min_animals", "max_animals")},
+                   {"min_animal_scale", "max_animal_scale"}),
     # stages/lift_video.py
     VideoConfig: ({"dataset": ("lift", "dataset"), "seed": ("seed",), "cameras": ("lift", "video_cameras"),
                    "flip_test": ("lift", "video_flip_test"), "threads": ("lift", "threads"),

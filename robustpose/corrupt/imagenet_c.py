@@ -36,6 +36,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from robustpose import portable as pm
 from robustpose.corrupt import _kernels as K
 from robustpose.corrupt import filters as F
 from robustpose.corrupt.registry import register
@@ -142,9 +143,11 @@ def glass_blur(x: np.ndarray, severity: int, rng, context=None) -> np.ndarray:
 def _motion_kernel(radius: int, sigma: float, angle: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weights and (dy, dx) pixel offsets of ImageNet-C's line kernel of ``2*radius+1`` taps."""
     width = radius * 2 + 1
-    k = np.exp(-(np.arange(width) ** 2) / (2 * sigma ** 2)) / (np.sqrt(2 * np.pi) * sigma)
+    # portable exp/sin/cos: numpy's AVX-512 exp differs from its SSE one in the last bit (seen on
+    # an AMD EPYC), which moved every motion-blurred pixel by a rounding step between CPUs
+    k = pm.exp(-(np.arange(width) ** 2) / (2 * sigma ** 2)) / (np.sqrt(2 * np.pi) * sigma)
     k = k / np.sum(k)
-    py, px = width * np.sin(np.deg2rad(angle)), width * np.cos(np.deg2rad(angle))
+    py, px = width * pm.sin(np.deg2rad(angle)), width * pm.cos(np.deg2rad(angle))
     hyp = math.hypot(py, px)
     dys = np.array([-math.ceil(((i * py) / hyp) - 0.5) for i in range(width)], dtype=np.int64)
     dxs = np.array([-math.ceil(((i * px) / hyp) - 0.5) for i in range(width)], dtype=np.int64)

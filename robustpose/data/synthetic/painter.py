@@ -111,7 +111,7 @@ class Layer:
         return bbox, float(np.count_nonzero(sil))
 
 
-def _fx(points: np.ndarray, box: Box) -> np.ndarray:
+def fixed_point(points: np.ndarray, box: Box) -> np.ndarray:
     """Points (N, 2) in image coords -> int32 fixed-point coords relative to the box corner."""
     return np.round((np.asarray(points) - (box[0], box[1])) * SCALE).astype(np.int32)
 
@@ -121,7 +121,7 @@ def _pt(x: float, y: float, box: Box) -> tuple[int, int]:
     return math.floor((x - box[0]) * SCALE + 0.5), math.floor((y - box[1]) * SCALE + 0.5)
 
 
-def _grid(box: Box) -> tuple[np.ndarray, np.ndarray]:
+def pixel_grid(box: Box) -> tuple[np.ndarray, np.ndarray]:
     """Pixel x (1, w) and y (h, 1) coordinates of the box, float32, for shading over it."""
     x0, y0, x1, y1 = box
     return (np.arange(x0, x1, dtype=np.float32)[None, :],
@@ -146,7 +146,7 @@ def capsule(layer: Layer, p: np.ndarray, q: np.ndarray, r1: float, r2: float,
     cv2.fillConvexPoly(cov, poly, 255, cv2.LINE_AA, SHIFT)
     for cx, cy, r in ((px, py, r1), (qx, qy, r2)):
         cv2.circle(cov, _pt(cx, cy, box), max(round(r * SCALE), 1), 255, -1, cv2.LINE_AA, SHIFT)
-    xs, ys = _grid(box)
+    xs, ys = pixel_grid(box)
     # Signed distance from the axis in limb radii, (h, w) float32.
     inv_r = 2.0 / (r1 + r2)
     perp = xs * (nx * inv_r) + (ys * (ny * inv_r) - (px * nx + py * ny) * inv_r)
@@ -174,7 +174,7 @@ def ellipse(layer: Layer, centre: np.ndarray, axes: tuple[float, float], angle_d
     ax = (max(round(axes[0] * SCALE), 1), max(round(axes[1] * SCALE), 1))
     cv2.ellipse(cov, _pt(cx, cy, box), ax, angle_deg, 0, 360, 255, -1, cv2.LINE_AA, SHIFT)
     if shading > 0:
-        xs, ys = _grid(box)
+        xs, ys = pixel_grid(box)
         dx, dy = (xs - cx) / float(r), (ys - cy) / float(r)
         shade = 1.0 + shading * (dx * layer.light[0] + dy * layer.light[1] - dx * dx - dy * dy)
         col = shade * planes(colour)
@@ -190,8 +190,8 @@ def torso(layer: Layer, corners: np.ndarray, origin: np.ndarray, across: np.ndar
     if box is None:
         return
     cov = np.zeros((box[3] - box[1], box[2] - box[0]), np.uint8)
-    cv2.fillPoly(cov, [_fx(corners, box)], 255, cv2.LINE_AA, SHIFT)
-    xs, ys = _grid(box)
+    cv2.fillPoly(cov, [fixed_point(corners, box)], 255, cv2.LINE_AA, SHIFT)
+    xs, ys = pixel_grid(box)
     rx, ry = (xs - float(origin[0])) / float(unit), (ys - float(origin[1])) / float(unit)
     across, up = across.tolist(), up.tolist()
     a = rx * across[0] + ry * across[1]            # across the body, body units
