@@ -89,3 +89,25 @@ def test_mpii_is_scored_by_pckh_with_the_one_pixel_offset():
     for p in shifted:
         p["keypoints"] = (np.asarray(p["keypoints"]).reshape(16, 3) + [16.0, 0, 0]).ravel().tolist()
     assert scorer.score(load_coco(data), shifted)[0]["PCKh"] == 0.0
+
+
+def test_synthetic_animals_are_scored_with_ap10k_sigmas_species_pooled():
+    """The embedded animals are scored as AP-10K is: its sigmas (not COCO's) and species pooled;
+    the number equals pycocotools run with those sigmas and useCats=0 on the same input."""
+    from robustpose.data.synthetic_animals import AnimalConfig, coco_annotations, synthesize_split
+
+    cfg = AnimalConfig(image_height=128, image_width=128)
+    items = [(n, im.shape[0], im.shape[1], a) for n, im, a in synthesize_split(cfg, 0, "val", 6)]
+    data = coco_annotations(cfg, items)
+    rng = np.random.default_rng(0)
+    preds = []
+    for a in data["annotations"]:
+        kp = np.asarray(a["keypoints"], dtype=float).reshape(17, 3)
+        kp[:, :2] += rng.normal(0, 2.5, (17, 2))   # a few pixels off: where the sigmas matter
+        preds.append({"image_id": a["image_id"], "category_id": 1, "keypoints": kp.ravel().tolist(),
+                      "score": 0.9})
+    metrics, _ = scorer_for("synthetic_animals", data).score(load_coco(data), preds)
+    ap10k = coco_keypoint_metrics(data, preds, AP10K_SIGMAS, use_cats=False)
+    coco = coco_keypoint_metrics(data, preds, COCO_SIGMAS, use_cats=False)
+    assert metrics["AP"] == ap10k["AP"] and 0.05 < metrics["AP"] < 0.95
+    assert coco["AP"] != ap10k["AP"]
