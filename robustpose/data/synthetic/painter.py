@@ -183,15 +183,25 @@ def ellipse(layer: Layer, centre: np.ndarray, axes: tuple[float, float], angle_d
     layer.paint(box, cov, col)
 
 
+def polygon_coverage(layer: Layer, corners: np.ndarray) -> tuple[Box, np.ndarray, np.ndarray, np.ndarray] | None:
+    """(box, anti-aliased coverage uint8, pixel xs, ys) of the polygon ``corners`` (N, 2) on
+    ``layer``, or None when it misses the image: the start of every textured polygon (a
+    person's torso, an animal's trunk), which then shades its own pattern over xs, ys."""
+    box = layer.box(*corners.min(0).tolist(), *corners.max(0).tolist())
+    if box is None:
+        return None
+    cov = np.zeros((box[3] - box[1], box[2] - box[0]), np.uint8)
+    cv2.fillPoly(cov, [fixed_point(corners, box)], 255, cv2.LINE_AA, SHIFT)
+    return (box, cov, *pixel_grid(box))
+
+
 def torso(layer: Layer, corners: np.ndarray, origin: np.ndarray, across: np.ndarray,
           up: np.ndarray, unit: float, colours: tuple[np.ndarray, np.ndarray], tex: dict) -> None:
     """Polygon torso with a pattern mixing two colours, laid out in the torso's own frame."""
-    box = layer.box(*corners.min(0).tolist(), *corners.max(0).tolist())
-    if box is None:
+    covered = polygon_coverage(layer, corners)
+    if covered is None:
         return
-    cov = np.zeros((box[3] - box[1], box[2] - box[0]), np.uint8)
-    cv2.fillPoly(cov, [fixed_point(corners, box)], 255, cv2.LINE_AA, SHIFT)
-    xs, ys = pixel_grid(box)
+    box, cov, xs, ys = covered
     rx, ry = (xs - float(origin[0])) / float(unit), (ys - float(origin[1])) / float(unit)
     across, up = across.tolist(), up.tolist()
     a = rx * across[0] + ry * across[1]            # across the body, body units

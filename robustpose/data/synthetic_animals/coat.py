@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
 
 from robustpose import portable as pm
 from robustpose.data.synthetic.appearance import hsv, toward
-from robustpose.data.synthetic.painter import SHIFT, Layer, fixed_point, pixel_grid, planes
+from robustpose.data.synthetic.painter import Layer, planes, polygon_coverage
 from robustpose.data.synthetic_animals.species import Coat, Species
 
 PATTERNS = ("plain", "stripes", "spots", "rosettes", "patches", "blotches")
@@ -122,12 +121,10 @@ def paint_trunk(layer: Layer, corners: np.ndarray, to_trunk: tuple[np.ndarray, n
             the rounded shading).
         belly: lighten the lower part of the trunk towards ``colours["belly"]``.
     """
-    box = layer.box(*corners.min(0).tolist(), *corners.max(0).tolist())
-    if box is None:
+    covered = polygon_coverage(layer, corners)
+    if covered is None:
         return
-    cov = np.zeros((box[3] - box[1], box[2] - box[0]), np.uint8)
-    cv2.fillPoly(cov, [fixed_point(corners, box)], 255, cv2.LINE_AA, SHIFT)
-    xs, ys = pixel_grid(box)
+    box, cov, xs, ys = covered
     (x0, y0), inv = to_trunk
     dx, dy = xs.astype(np.float64) - x0, ys.astype(np.float64) - y0
     a = dx * inv[0, 0] + dy * inv[1, 0]
