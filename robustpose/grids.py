@@ -171,16 +171,23 @@ def conclusion(grid: Grid, table: pd.DataFrame) -> str:
         return f"**{grid.name}** ({grid.question}): fewer than two points have run.\n"
     by = table.set_index("Point")
 
-    def best(col: str) -> str:
-        return f"{by[col].idxmax()} ({by[col].max():.1f})"
+    def best(col: str) -> str:   # undefined measures (rPC of a model at 0 AP) are left out
+        values = by[col].dropna()
+        return f"{values.idxmax()} ({values.max():.1f})" if len(values) else "n/a"
 
-    spread = {c: by[c].max() - by[c].min() for c in ("AP", "mPC", "rPC", "mRR")}
-    same = by["AP"].idxmax() == by["rPC"].idxmax()
-    verdict = ("the point with the best clean AP is also the most robust relative to clean" if same else
-               "relative robustness (rPC) does not follow clean accuracy")
+    def spread(col: str) -> str:
+        values = by[col].dropna()
+        return f"{values.max() - values.min():.1f}" if len(values) else "n/a"
+
+    if by["AP"].notna().any() and by["rPC"].notna().any():
+        same = by["AP"].idxmax() == by["rPC"].dropna().idxmax()
+        verdict = ("the point with the best clean AP is also the most robust relative to clean" if same else
+                   "relative robustness (rPC) does not follow clean accuracy")
+    else:
+        verdict = "relative robustness is undefined (clean AP 0)"
     minutes = table["Minutes"].sum()
     return (f"**{grid.name}** ({grid.question}) Best clean AP: {best('AP')}; best mPC: {best('mPC')}; "
             f"best rPC: {best('rPC')}; best PoseBench mRR: {best('mRR')}. Spread across points: "
-            f"AP {spread['AP']:.1f}, mPC {spread['mPC']:.1f}, rPC {spread['rPC']:.1f}, mRR {spread['mRR']:.1f} "
+            f"AP {spread('AP')}, mPC {spread('mPC')}, rPC {spread('rPC')}, mRR {spread('mRR')} "
             f"points; {verdict}. Measured cost: {minutes:.0f} min for {len(table)} experiments on this "
             f"machine.\n")

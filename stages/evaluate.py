@@ -72,8 +72,10 @@ def main(argv: list[str] | None = None) -> None:
         run={"base_model": args.model, "strategy": args.strategy, "seed": args.run_seed})
     write_json_atomic(args.out, metrics)
     s = metrics["summary"]
+    # rPC is None (undefined) when the clean score is 0: log it as nan rather than fail to format
+    rpc = s.get("rPC") if s.get("rPC") is not None else float("nan")
     logging.info("evaluate@%s-%s: %s %.4f mPC %.4f rPC %.4f in %.1f s -> %s", args.model, args.dataset,
-                 scorer.primary, metrics["clean"][scorer.primary], s.get("mPC", float("nan")), s.get("rPC", float("nan")),
+                 scorer.primary, metrics["clean"][scorer.primary], s.get("mPC", float("nan")), rpc,
                  time.time() - t0, args.out)
     close_world(world)
 

@@ -84,9 +84,13 @@ def test_table_and_conclusion_follow_the_numbers():
     assert "is also the most robust" in grids.conclusion(grid, grids.grid_table(grid, runs))
 
 
-def test_a_missing_metric_is_nan_not_zero():
+def test_a_missing_metric_is_nan_not_zero_and_the_conclusion_says_n_a():
     table = grids.grid_table(DEFINED["postprocessing"], {"flip-off": {"metrics": {"clean": {"AP": 0.5}}, "seconds": 60}})
     assert table.loc[0, "AP"] == 50.0 and math.isnan(table.loc[0, "mPC"])
+    zero = {"clean": {"AP": 0.0}, "summary": {"benchmarks": {"imagenet_c": {"mPC": 0.0, "rPC": None}}}}
+    both = grids.grid_table(DEFINED["postprocessing"], {p: {"metrics": zero, "seconds": 30} for p in ("flip-off", "flip-on")})
+    text = grids.conclusion(DEFINED["postprocessing"], both)
+    assert "best rPC: n/a" in text and "undefined (clean AP 0)" in text
 
 
 @pytest.mark.parametrize("data, message", [

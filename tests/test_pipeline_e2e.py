@@ -19,11 +19,17 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {
     "synthetic": {"n_train": 24, "n_val": 6, "image_height": 96, "image_width": 96, "min_people": 1, "max_people": 2},
+    "synthetic_animals": {"n_train": 12, "n_val": 4, "image_height": 96, "image_width": 96, "min_animals": 1,
+                          "max_animals": 2},
     "corrupt": {"corruptions": ["gaussian_noise", "motion_blur"], "severities": [1, 5]},
-    "models": {"simplebaseline_r18": "synthetic", "simcc_r18": "synthetic"},
-    "evaluations": {f"{m}-synthetic": {"model": m, "dataset": "synthetic"} for m in ("simplebaseline_r18", "simcc_r18")},
+    "models": {"simplebaseline_r18": "synthetic", "simcc_r18": "synthetic", "simplebaseline_r18_animal": "synthetic_animals"},
+    "evaluations": {**{f"{m}-synthetic": {"model": m, "dataset": "synthetic"} for m in ("simplebaseline_r18", "simcc_r18")},
+                    "simplebaseline_r18_animal-synthetic_animals": {"model": "simplebaseline_r18_animal",
+                                                                    "dataset": "synthetic_animals"}},
     "model": {"simplebaseline_r18": {"input_size": [64, 64], "base_channels": 8, "deconv_channels": [16, 16, 16], "steps": 4},
-              "simcc_r18": {"input_size": [64, 64], "base_channels": 8, "steps": 4}},
+              "simcc_r18": {"input_size": [64, 64], "base_channels": 8, "steps": 4},
+              "simplebaseline_r18_animal": {"input_size": [64, 64], "base_channels": 8, "deconv_channels": [16, 16, 16],
+                                            "steps": 4}},
     "train": {"batch_size": 4, "warmup_steps": 1},
     "advmix": {"strategies": ["standard", "advmix"], "steps": 3, "warmup_steps": 1, "generator_width": 4},
     "lift": {"train_subjects": 2, "test_subjects": 1, "cameras": 1, "frames": 60, "variants": ["baseline", "tagn_caconv"],
@@ -92,7 +98,9 @@ def test_dvc_repro_end_to_end_then_noop(repo):
     assert list(df.columns) == ["dataset", "model", "base_model", "strategy", "run_seed", "corruption", "category",
                                 "severity", "metric", "value"]
     assert set(df.loc[df["model"] == "simplebaseline_r18+standard-s0", "strategy"]) == {"standard"}
-    assert len(df) == 4 * (1 + 2 * 2) * 10  # (2 models + 2 fine-tuned) x conditions x stats
+    assert len(df) == 5 * (1 + 2 * 2) * 10  # (2 models + 2 fine-tuned + the animal model) x conditions x stats
+    animal = json.loads((repo / "results/metrics/simplebaseline_r18_animal/synthetic_animals.json").read_text())
+    assert animal["meta"]["keypoint_layout"] == "ap10k" and "left_front_paw" in animal["per_keypoint"]["clean"]
     assert {"simplebaseline_r18+advmix-s0", "simplebaseline_r18+standard-s0"} <= set(df["model"])
     ablation = (repo / "reports/tables/ablation_synthetic.md").read_text()
     assert "AdvMix" in ablation and "Standard, fine-tuned" in ablation
@@ -101,9 +109,9 @@ def test_dvc_repro_end_to_end_then_noop(repo):
     for name in ("table1_synthetic.md", "table1_synthetic.tex", "table1_synthetic.csv"):
         assert (repo / "reports/tables" / name).stat().st_size > 0
     assert json.loads((repo / "reports/metrics.json").read_text())["synthetic"]["simcc_r18"]["mPC"] >= 0
-    assert sorted(p.name for p in (repo / "reports/figures").glob("*.png")) == [
-        "ap_per_corruption_synthetic.png", "ap_vs_severity_synthetic.png", "corruptions_synthetic.png",
-        "rpc_vs_clean_synthetic.png"]
+    assert sorted(p.name for p in (repo / "reports/figures").glob("*.png")) == sorted(
+        f"{name}_{ds}.png" for name in ("ap_per_corruption", "ap_vs_severity", "corruptions", "rpc_vs_clean")
+        for ds in ("synthetic", "synthetic_animals"))
     lift = json.loads((repo / "results/lift/metrics.json").read_text())
     assert lift and (repo / "reports/lift/tables/lift_table.md").stat().st_size > 0
     manifest = json.loads((repo / "data/corrupted/synthetic/motion_blur/manifest.json").read_text())
@@ -134,6 +142,19 @@ def test_dvc_repro_end_to_end_then_noop(repo):
     changed = json.loads(diff.stdout)  # {metrics file: {metric: {old, new, diff}}}
     assert any("simcc_r18" in path for path in changed), diff.stdout
     assert not any("simplebaseline_r18" in path for path in changed), diff.stdout
+
+    # a factor grid: both points as queued experiments, the table and conclusion from their refs
+    grid = _run([sys.executable, "studies/grid.py", "run", "postprocessing"], repo)
+    assert grid.returncode == 0, grid.stdout[-3000:] + grid.stderr[-3000:]
+    runs = json.loads((repo / "reports/grids/postprocessing/runs.json").read_text())
+    assert set(runs) == {"flip-off", "flip-on"}
+    assert runs["flip-on"]["metrics"]["meta"]["flip_test"] is True and runs["flip-off"]["metrics"]["meta"]["flip_test"] is False
+    table = pd.read_csv(repo / "reports/grids/postprocessing/table.csv")
+    assert list(table["Point"]) == ["flip-off", "flip-on"]
+    assert table.loc[0, "AP"] == round(100 * runs["flip-off"]["metrics"]["clean"]["AP"], 1)
+    assert "**postprocessing**" in (repo / "reports/grids/postprocessing/conclusion.md").read_text()
+    again = _run([sys.executable, "studies/grid.py", "run", "postprocessing"], repo)   # resumes: nothing left
+    assert again.returncode == 0 and "already recorded" in again.stderr, again.stderr[-2000:]
 
 
 @pytest.mark.slow

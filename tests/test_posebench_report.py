@@ -133,6 +133,11 @@ def test_findings_decide_on_the_numbers(toy):
     sel = (flipped["model"] == "deeppose_r18") & (flipped["corruption"] == "mask")
     flipped.loc[sel, "value"] = 0.01
     assert "(synthetic): does not hold here" in findings_markdown(flipped, info, animal_datasets=("synthetic_animals",))
+    # a regression model under half the heatmap model's clean AP is not compared
+    weak = df.copy()
+    sel = (weak["model"] == "deeppose_r18") & (weak["corruption"] == "clean") & (weak["metric"] == "AP")
+    weak.loc[sel, "value"] = 0.2
+    assert "(synthetic): cannot be judged here" in findings_markdown(weak, info, animal_datasets=("synthetic_animals",))
 
 
 def test_posebench_figures_render_deterministically(toy):
