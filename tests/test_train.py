@@ -136,3 +136,25 @@ def test_the_in_memory_trainset_is_the_prepared_split_read_back(tmp_path):
         assert (i, a.ann_id, a.image_id, a.area) == (j, b.ann_id, b.image_id, b.area)
         np.testing.assert_array_equal(a.bbox, b.bbox)
         np.testing.assert_array_equal(a.keypoints, b.keypoints)
+
+
+def test_warm_start_copies_all_but_the_output_layer():
+    """warmstart@: the animal model starts from the human model's backbone and deconvolutions,
+    never from its per-keypoint output layer (a wrist is not a paw)."""
+    import torch
+    from robustpose.models.net import PoseNet, transfer_weights
+
+    small = dict(base_channels=8, deconv_channels=(8, 8))
+    human = PoseNet(model_spec("simplebaseline_r18", **small), init_seed=0)
+    animal = PoseNet(model_spec("simplebaseline_r18_animal", **small), init_seed=1)
+    before = {k: v.clone() for k, v in animal.state_dict().items()}
+    copied = transfer_weights(animal, human.state_dict())
+    after = animal.state_dict()
+    assert any(k.startswith("backbone.") for k in copied) and any(k.startswith("head.deconv") for k in copied)
+    assert not any(k.startswith("head.final_layer.") for k in copied)
+    for k in after:
+        source = human.state_dict()[k] if k in copied else before[k]
+        assert torch.equal(after[k], source), k
+    foreign = {"features.0.weight": torch.zeros(8, 3, 3, 3)}   # not one of our networks: nothing matches
+    with pytest.raises(ValueError, match="no backbone tensor"):
+        transfer_weights(animal, foreign)
