@@ -4,10 +4,12 @@
     python studies/grid.py list                    # the grids and their points
     python studies/grid.py table resolution        # rebuild the table from the recorded runs
 
-Each point of the grid (configs/grids.yaml) is queued with `dvc exp run --queue -n
-grid-<grid>-<point> -S key=value ... <target>` and run at once with `dvc exp run --run-all` (in a
-temporary copy of the repository: the workspace and its outputs are left as they are; data and
-unchanged stages come from the DVC cache, so run `make repro` first). The point's metrics file is
+Each point of the grid (configs/grids.yaml) is one `dvc exp run --temp -n grid-<grid>-<point>
+-S key=value ... <target>`: DVC's queue executor run in the foreground, in a temporary copy of the
+repository (the workspace and its outputs are left as they are; data and unchanged stages come
+from the DVC cache, so run `make repro` first). Not `--queue` + `--run-all`: on this machine the
+queue's celery worker once shut down "due to empty queue" just as a task was handed to it,
+leaving the task "Running" forever and `--run-all` waiting on it. The point's metrics file is
 read from the experiment's git ref and recorded, with the run's wall time, in
 reports/grids/<grid>/runs.json after each point: a killed grid resumes at the first point not
 recorded for the current commit. Then reports/grids/<grid>/table.{md,csv,tex} and conclusion.md
@@ -52,14 +54,18 @@ def _dvc(*args: str) -> None:
         raise SystemExit(f"error: `{' '.join(['dvc', *args])}` failed; fix it and rerun (finished points are kept)")
 
 
+def _find_ref(name: str, baseline: str) -> str | None:
+    refs = _git("for-each-ref", "--format=%(refname)", f"refs/exps/{baseline[:2]}/{baseline[2:]}/").split()
+    return next((r for r in refs if r.rsplit("/", 1)[-1] == name), None)
+
+
 def _exp_ref(name: str, baseline: str) -> str:
     """The git ref DVC stored experiment ``name`` of ``baseline`` under."""
-    refs = _git("for-each-ref", "--format=%(refname)", f"refs/exps/{baseline[:2]}/{baseline[2:]}/").split()
-    matches = [r for r in refs if r.rsplit("/", 1)[-1] == name]
-    if not matches:
+    ref = _find_ref(name, baseline)
+    if ref is None:
         raise SystemExit(f"error: experiment {name} of {baseline[:7]} has no git ref after its run "
                          f"(`dvc exp show` lists what exists)")
-    return matches[0]
+    return ref
 
 
 def _runs_path(grid: grids.Grid) -> Path:
@@ -84,12 +90,13 @@ def _warn_uncommitted() -> None:
 
 
 def run_point(grid: grids.Grid, point: grids.Point, baseline: str) -> dict:
-    """Queue and run one point; return its record (overrides, target, wall time, metrics)."""
+    """Run one point as an experiment; return its record (overrides, target, wall time, metrics)."""
     name = grid.exp_name(point)
+    if _find_ref(name, baseline):   # run before but not recorded (killed in between): run it again
+        _dvc("exp", "remove", name)
     t0 = time.time()
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    _dvc("exp", "run", "--queue", "-n", name, *grids.set_arguments(point.overrides, params), point.target)
-    _dvc("exp", "run", "--run-all", "--jobs", "1")
+    _dvc("exp", "run", "--temp", "-n", name, *grids.set_arguments(point.overrides, params), point.target)
     seconds = time.time() - t0
     ref = _exp_ref(name, baseline)
     try:

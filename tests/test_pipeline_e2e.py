@@ -143,7 +143,7 @@ def test_dvc_repro_end_to_end_then_noop(repo):
     assert any("simcc_r18" in path for path in changed), diff.stdout
     assert not any("simplebaseline_r18" in path for path in changed), diff.stdout
 
-    # a factor grid: both points as queued experiments, the table and conclusion from their refs
+    # a factor grid: both points as experiments in temporary copies, the table and conclusion from their refs
     grid = _run([sys.executable, "studies/grid.py", "run", "postprocessing"], repo)
     assert grid.returncode == 0, grid.stdout[-3000:] + grid.stderr[-3000:]
     runs = json.loads((repo / "reports/grids/postprocessing/runs.json").read_text())
