@@ -13,13 +13,15 @@ unexport PYTHONDONTWRITEBYTECODE
 
 # The venv is (re)built when a requirements file changes. Order matters (DESIGN.md):
 # the local CPU torch wheel first, the pinned set, the mm* stack without deps (keeps out
-# opencv-python, chumpy and a CUDA torchvision), then xtcocotools rebuilt against numpy 2.
-$(STAMP): requirements.txt requirements-nodeps.txt
+# opencv-python, chumpy and a CUDA torchvision), then xtcocotools rebuilt against numpy 2, and
+# last this project itself, editable and offline (pyproject.toml: the `robustpose` command).
+$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --no-compile torch==2.13.0
 	$(PIP) install -q --no-compile -r requirements.txt
 	$(PIP) install -q --no-compile --no-deps -r requirements-nodeps.txt
 	$(PIP) install -q --no-compile --no-deps --no-binary xtcocotools --no-build-isolation xtcocotools==1.14.3
+	$(PIP) install -q --no-compile --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)

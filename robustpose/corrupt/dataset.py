@@ -11,6 +11,7 @@ window, so memory does not grow with the dataset.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -18,17 +19,18 @@ from collections import deque
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, ClassVar, Iterable, Iterator
 
 import cv2
 import numpy as np
 from tqdm import tqdm
 
 from robustpose import corrupt
+from robustpose.corrupt import imagenet_c
 from robustpose._io import file_digest, pixel_digest, read_json, write_bytes_atomic, write_json_atomic
 from robustpose.data.coco_format import image_context, instances_by_image, load_annotations
 from robustpose.data.images import decode_image, encode_image, read_image
-from robustpose.seeding import rng_for
+from robustpose.seeding import legacy_seed, rng_for
 from robustpose.workers import worker_pool
 
 log = logging.getLogger(__name__)
@@ -50,10 +52,34 @@ class CorruptJob:
     fmt: str = "png"
     jpeg_quality: int = 75
     on_bad_image: str = "error"   # error: stop with a one-line error | skip: record it in the manifest
+    # How ``_one`` corrupts: "robustpose" = ``corrupt.apply`` with the per-image generator. A class
+    # constant, not a field, so the stage's job stamps (and params defaults) stay as they were.
+    recipe: ClassVar[str] = "robustpose"
 
     def __post_init__(self) -> None:
         if self.on_bad_image not in ("error", "skip"):
             raise ValueError(f"on_bad_image must be 'error' or 'skip', got {self.on_bad_image!r}")
+
+
+def reference_names() -> list[str]:
+    """The corruptions with a reference recipe (``corrupt.apply_reference``): ImageNet-C's 19."""
+    return [*corrupt.names("imagenet_c"), *corrupt.names("imagenet_c_extra")]
+
+
+@dataclass(frozen=True)
+class ReferenceJob(CorruptJob):
+    """A ``CorruptJob`` with the original COCO-C recipe (``corrupt.apply_reference``: numpy's
+    global state seeded with 1 before every image, then ``imagecorruptions``) instead of
+    ``corrupt.apply``. Its output does not depend on ``seed``, except for impulse noise and glass
+    blur, which that recipe leaves unseeded (fresh OS entropy each call): they get the library's
+    own seed argument, drawn from the per-image generator, so every output is reproducible."""
+    recipe: ClassVar[str] = "reference"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.corruption not in reference_names():
+            raise ValueError(f"{self.corruption!r} has no reference recipe; only the ImageNet-C "
+                             f"corruptions do: {', '.join(reference_names())}")
 
 
 def output_name(file_name: str, fmt: str) -> str:
@@ -62,10 +88,31 @@ def output_name(file_name: str, fmt: str) -> str:
     return f"{stem}.{'jpg' if fmt == 'jpeg' else 'png'}"
 
 
+# imagecorruptions seeds these two from fresh OS entropy unless it is given a seed
+_REFERENCE_UNSEEDED = ("impulse_noise", "glass_blur")
+
+
+def _apply_reference(job: CorruptJob, image: np.ndarray, file_name: str, severity: int,
+                     rng: np.random.Generator) -> np.ndarray:
+    """``ReferenceJob``'s recipe for one image (numpy's global state is restored afterwards)."""
+    height, width = image.shape[:2]
+    if min(height, width) < 32:
+        raise ValueError(f"{file_name}: {width}x{height} pixels; the reference recipe "
+                         f"(imagecorruptions) needs at least 32x32")
+    state = np.random.get_state()
+    try:
+        if job.corruption in _REFERENCE_UNSEEDED:
+            return imagenet_c.library(image, job.corruption, severity, legacy_seed(rng))
+        return corrupt.apply_reference(image, job.corruption, severity)
+    finally:
+        np.random.set_state(state)
+
+
 def _one(job: CorruptJob, file_name: str, severity: int, context: dict) -> tuple[str, str]:
     """Corrupt one image at one severity; returns (manifest key, pixel digest)."""
-    out_path = Path(job.out_dir) / str(severity) / output_name(file_name, job.fmt)
-    key = f"{severity}/{out_path.name}"
+    relative = output_name(file_name, job.fmt)   # keeps a sub-folder of the file name
+    out_path = Path(job.out_dir) / str(severity) / relative
+    key = f"{severity}/{Path(relative).as_posix()}"
     if out_path.exists():  # atomic writes: an existing file is complete
         return key, pixel_digest(read_image(out_path))
     try:
@@ -76,7 +123,10 @@ def _one(job: CorruptJob, file_name: str, severity: int, context: dict) -> tuple
         log.warning("skipped %s", err)
         return key, f"skipped: {err}"
     rng = rng_for(job.seed, job.dataset, file_name, job.corruption, severity)
-    out = corrupt.apply(image, job.corruption, severity, rng, context)
+    if job.recipe == "reference":
+        out = _apply_reference(job, image, file_name, severity, rng)
+    else:
+        out = corrupt.apply(image, job.corruption, severity, rng, context)
     data = encode_image(out, job.fmt, job.jpeg_quality)
     if job.fmt != "png":  # the digest is of what a reader will decode, not of the array we had
         out = decode_image(data)
@@ -108,9 +158,18 @@ def bounded_map(pool: Executor, fn: Callable, items: Iterable, window: int) -> I
         yield pending.popleft().result()
 
 
-def source_digest(annotation_file: str | os.PathLike, images_dir: str | os.PathLike, annotations: dict) -> str:
-    """sha256 over the annotation file and every source image file (names and bytes)."""
-    h = hashlib.sha256(file_digest(annotation_file).encode())
+def annotations_digest(source: str | os.PathLike | dict) -> str:
+    """sha256 of an annotation file's bytes, or of an in-memory annotation dict's canonical JSON."""
+    if isinstance(source, dict):
+        canonical = json.dumps(source, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+    return file_digest(source)
+
+
+def source_digest(annotation_source: str | os.PathLike | dict, images_dir: str | os.PathLike,
+                  annotations: dict) -> str:
+    """sha256 over the annotations (file or dict) and every source image file (names and bytes)."""
+    h = hashlib.sha256(annotations_digest(annotation_source).encode())
     for name in sorted(im["file_name"] for im in annotations["images"]):
         path = Path(images_dir) / name
         h.update(f"{name}:{file_digest(path) if path.exists() else 'missing'}".encode())
@@ -138,15 +197,17 @@ def _claim_output_dir(job: CorruptJob, stamp: dict) -> None:
         shutil.rmtree(out)
     if not stamp_file.exists():
         write_json_atomic(stamp_file, stamp)
-    for stale in out.glob("*/.*.tmp"):   # half-written files of a killed run
+    for stale in out.glob("*/**/.*.tmp"):   # half-written files of a killed run (any sub-folder)
         stale.unlink()
 
 
-def corrupt_dataset(job: CorruptJob, annotation_file: str | os.PathLike, severities: list[int],
+def corrupt_dataset(job: CorruptJob, annotations: str | os.PathLike | dict, severities: list[int],
                     workers: int = 1) -> dict[str, str]:
     """Write ``out_dir/<severity>/<file>`` for every image and severity, then ``manifest.json``.
 
     Args:
+        annotations: a COCO keypoint file (validated by ``load_annotations``), or such a dict
+            already in memory (used as is; the job stamp then holds the digest of its canonical JSON).
         workers: processes (0 = one per CPU core); the output does not depend on it.
 
     Returns:
@@ -154,16 +215,18 @@ def corrupt_dataset(job: CorruptJob, annotation_file: str | os.PathLike, severit
         source image skipped under ``on_bad_image="skip"`` has ``"skipped: <reason>"`` instead.
     """
     corrupt.check_names([job.corruption])
-    annotations = load_annotations(annotation_file)
-    stamp = {"job": {k: v for k, v in asdict(job).items() if k not in ("src_images", "out_dir")},
-             "severities": sorted(severities),
-             "source": source_digest(annotation_file, job.src_images, annotations), "code": code_digest()}
+    data = annotations if isinstance(annotations, dict) else load_annotations(annotations)
+    settings = {k: v for k, v in asdict(job).items() if k not in ("src_images", "out_dir")}
+    if job.recipe != CorruptJob.recipe:   # the default recipe stays out: existing stamps still match
+        settings["recipe"] = job.recipe
+    stamp = {"job": settings, "severities": sorted(severities),
+             "source": source_digest(annotations, job.src_images, data), "code": code_digest()}
     _claim_output_dir(job, stamp)
     workers = workers or os.cpu_count() or 1
-    total = len(annotations["images"]) * len(severities)
+    total = len(data["images"]) * len(severities)
     manifest: dict[str, str] = {}
     desc = f"{job.dataset}/{job.corruption}"
-    tasks = _tasks(job, annotations, severities)
+    tasks = _tasks(job, data, severities)
     if workers <= 1:
         results: Iterable = map(_worker, tasks)
         pool = None

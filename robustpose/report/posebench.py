@@ -58,6 +58,24 @@ def clean_value(df: pd.DataFrame, dataset: str, model: str, metric: str) -> floa
     return float(rows["value"].iloc[0]) if len(rows) else float("nan")
 
 
+def posebench_scores(df: pd.DataFrame, dataset: str, metric: str = "AP") -> dict[str, dict[str, float | None]]:
+    """Per model: PoseBench's ``mRR`` and one mRR per category (keyed by category id), fractions.
+
+    The one computation behind both the main table (in percent) and the headline metrics."""
+    clean, per_corr, categories = robustness_parts(benchmark_rows(df, dataset, POSEBENCH), dataset, metric)
+    order = names(POSEBENCH)
+    cat_order = list(dict.fromkeys(categories[c] for c in order))
+    out: dict[str, dict[str, float | None]] = {}
+    for model in clean.index:
+        c = float(clean[model])
+        scores = {"mRR": relative_scores(c, per_corr.loc[model, order].to_numpy())["mRR"]}
+        for cat in cat_order:
+            members = [n for n in order if categories[n] == cat]
+            scores[cat] = relative_scores(c, per_corr.loc[model, members].to_numpy())["mRR"]
+        out[model] = scores
+    return out
+
+
 def posebench_table(df: pd.DataFrame, info: pd.DataFrame, dataset: str, metric: str = "AP") -> pd.DataFrame:
     """PoseBench's main table for one dataset: one row per model.
 
@@ -65,23 +83,19 @@ def posebench_table(df: pd.DataFrame, info: pd.DataFrame, dataset: str, metric: 
     then the mAP of each of the ten corruptions (mean over severities) grouped by category, in
     percent. (``mAR`` is left out for a metric without a recall twin, e.g. PCKh.)
     """
-    clean, per_corr, categories = robustness_parts(benchmark_rows(df, dataset, POSEBENCH), dataset, metric)
+    clean, per_corr, _ = robustness_parts(benchmark_rows(df, dataset, POSEBENCH), dataset, metric)
+    scores = posebench_scores(df, dataset, metric)
     meta = info[info["dataset"] == dataset].set_index("model")
     order = names(POSEBENCH)
-    cat_order = list(dict.fromkeys(categories[c] for c in order))
     recall = _RECALL.get(metric)
     rows = []
     for model in clean.index:
-        c = float(clean[model])
         row = {"Method": model, "Head": meta.loc[model, "head"], "Input size": meta.loc[model, "input_size"],
-               f"m{metric}": _pct(c)}
+               f"m{metric}": _pct(float(clean[model]))}
         if recall:
             row[f"m{recall}"] = _pct(clean_value(df, dataset, model, recall))
-        row["mRR"] = _pct(relative_scores(c, per_corr.loc[model, order].to_numpy())["mRR"])
-        for cat in cat_order:
-            members = [n for n in order if categories[n] == cat]
-            row[f"{CATEGORY_NAMES.get(cat, cat)} mRR"] = _pct(
-                relative_scores(c, per_corr.loc[model, members].to_numpy())["mRR"])
+        row.update({(f"{CATEGORY_NAMES.get(k, k)} mRR" if k != "mRR" else k): _pct(v)
+                    for k, v in scores[model].items()})
         row.update({DISPLAY.get(n, n): _pct(per_corr.loc[model, n]) for n in order})
         rows.append(row)
     return pd.DataFrame(rows)
