@@ -43,6 +43,7 @@ spread: $(STAMP)
 	$(PY) studies/spread.py run --seed 0 --kernels lowered --models simplebaseline_r18
 	$(PY) studies/spread.py table
 	$(PY) -m robustpose.report.readme_blocks
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/dvc repro -f -s report
 
 clean-venv:
 	rm -rf $(VENV)
@@ -52,3 +53,4 @@ clean-venv:
 # Each writes reports/grids/<name>/ (table, conclusion, runs); run `make repro` first.
 grid-%: $(STAMP)
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) studies/grid.py run $*
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/dvc repro -f -s report   # the results page shows the grid

@@ -65,7 +65,7 @@ def _copy_project(dst: Path) -> Path:
                            capture_output=True, text=True, check=True).stdout.split()
     for f in files:
         src = ROOT / f
-        if src.is_file() and not f.startswith(("reports/", "results/", "dvc.lock")):
+        if src.is_file() and not f.startswith(("reports/", "results/", "metrics/", "dvc.lock")):
             (dst / f).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst / f)
     for cmd in (["git", "init", "-q"], ["git", "config", "user.email", "e2e@robustpose.invalid"],
@@ -122,6 +122,16 @@ def test_dvc_repro_end_to_end_then_noop(repo):
     assert set(transfer["universal"]["simplebaseline_r18"]) == {"simplebaseline_r18", "simplebaseline_r18+advmix-s0"}
     assert (repo / "reports/attack/figures/figure2_synthetic.png").stat().st_size > 0
     assert (repo / "reports/attack/tables/universal_transfer_synthetic.md").stat().st_size > 0
+
+    # the headline `dvc metrics show` fits a screen; the page and the severity curves exist
+    shown = _run(["dvc", "metrics", "show"], repo)
+    lines = shown.stdout.splitlines()
+    assert shown.returncode == 0 and 3 < len(lines) <= 60 and max(map(len, lines)) <= 160, shown.stdout
+    assert (repo / "metrics/simcc_r18/synthetic.json").exists() and (repo / "metrics/lift").is_dir()
+    assert "figures/ap_vs_severity_synthetic.png" in (repo / "reports/index.html").read_text()
+    plots = _run(["dvc", "plots", "show", "--json"], repo)
+    assert {"reports/plots/severity.csv", "results/train/simcc_r18/plots/metrics/loss.tsv"} <= set(
+        json.loads(plots.stdout)["data"]), plots.stdout[:2000]
 
     second = _run(["dvc", "repro"], repo)
     assert second.returncode == 0

@@ -64,6 +64,11 @@ SECTION_ORDER = list(dict.fromkeys(s for s, _, _ in RULES)) + ["Other outputs"]
 SCAN = ["reports/tables", "reports/figures", "reports/attack", "reports/lift", "reports/lift_video",
         "reports/grids", "reports/spread", "results/advmix"]
 SHOWN_SUFFIXES = (".csv", ".png", ".md")
+# The machine-readable results, linked from the overview.
+DATA_FILES = [("every score, long format (CSV)", "reports/results.csv"),
+              ("severity curves (CSV)", "reports/plots/severity.csv"),
+              ("2D summary (JSON)", "reports/metrics.json"), ("attack summary (JSON)", "reports/attack/metrics.json"),
+              ("3D summary (JSON)", "results/lift/metrics.json")]
 
 
 @dataclass
@@ -274,6 +279,8 @@ def build_page(root: Path, out: Path) -> str:
                 "(fractions); MPJPE of the 3D lifters clean and corrupted (mm). Click a column to sort.</p>")
     overview += H.table(two_d, "headline-2d", "2D models") if len(two_d) else '<p class="muted">no headline metrics yet: run <code>dvc repro</code></p>'
     overview += ("<h3>3D lifters</h3>" + H.table(lift, "headline-3d", "3D lifters")) if len(lift) else ""
+    overview += "<h3>Data</h3>" + H.links((label, _href(Path(rel), page_dir, root)) for label, rel in DATA_FILES
+                                           if (root / rel).exists())
     by_section: dict[str, list[str]] = {}
     for item in discover(root):
         by_section.setdefault(item.section, []).append(render_item(item, root, page_dir))
