@@ -33,3 +33,23 @@ def load_script(relpath: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def kill_after_files(cmd: list[str], folder: Path, pattern: str, count: int, timeout: float = 120) -> dict[Path, int]:
+    """Start ``cmd`` (the repository on its PYTHONPATH) in its own process group, SIGKILL the group
+    once ``folder`` holds ``count`` files matching ``pattern``, and return those files with their
+    modification times: the state a resumed run must keep untouched."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + timeout
+    while time.time() < deadline and len(list(folder.glob(pattern))) < count:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return {p: p.stat().st_mtime_ns for p in folder.glob(pattern)}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from robustpose._io import pixel_digest, read_json
 from robustpose.cli import PERSON_AWARE, UsageError, main, parse_severities
 from robustpose.corrupt.dataset import CorruptJob, corrupt_dataset
 from robustpose.data.images import read_image
+from conftest import kill_after_files
 
 ROOT = Path(__file__).resolve().parents[1]
 HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -103,15 +103,7 @@ def test_killed_run_resumes_to_the_uninterrupted_manifest(tmp_path):
     def argv(out: Path) -> list[str]:
         return ["corrupt", str(src), str(out), "--corruptions", "defocus_blur", "--severities", "1-5", "--workers", "2"]
 
-    proc = subprocess.Popen([sys.executable, "-m", "robustpose.cli", *argv(killed)], cwd=ROOT, start_new_session=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list(killed.glob("defocus_blur/*/*.png"))) < 8:
-        time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    done = {p: p.stat().st_mtime_ns for p in killed.glob("defocus_blur/*/*.png")}
+    done = kill_after_files([sys.executable, "-m", "robustpose.cli", *argv(killed)], killed, "defocus_blur/*/*.png", 8)
     assert 8 <= len(done) < 80 and not (killed / "defocus_blur" / "manifest.json").exists()
     assert main(argv(killed)) == 0
     assert all(p.stat().st_mtime_ns == t for p, t in done.items()), "finished images were redone"

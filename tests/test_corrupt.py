@@ -14,6 +14,7 @@ from robustpose import corrupt
 from robustpose._io import pixel_digest
 from robustpose.corrupt.dataset import CorruptJob, corrupt_dataset
 from robustpose.data.images import write_image
+from conftest import kill_after_files
 
 ALL = corrupt.names()
 
@@ -216,24 +217,13 @@ def test_example_images_are_the_files_the_stage_wrote(tmp_path):
 
 @pytest.mark.slow
 def test_killed_midway_then_resumed_equals_an_uninterrupted_run(tmp_path):
-    import signal
-    import time
-
     ann = _tiny_dataset(tmp_path / "src", n=24)
     src = str(tmp_path / "src" / "images")
     code = ("import sys; from robustpose.corrupt.dataset import CorruptJob, corrupt_dataset;"
             f"corrupt_dataset(CorruptJob({src!r}, sys.argv[1], 'toy', 'glass_blur', seed=4), {str(ann)!r}, [1, 2, 3, 4, 5], "
             "workers=2)")
     killed = tmp_path / "killed"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
-    proc = subprocess.Popen([sys.executable, "-c", code, str(killed)], env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list(killed.glob("*/*.png"))) < 20:
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    done = {p: p.stat().st_mtime_ns for p in killed.glob("*/*.png")}
+    done = kill_after_files([sys.executable, "-c", code, str(killed)], killed, "*/*.png", 20)
     assert 20 <= len(done) < 120 and not (killed / "manifest.json").exists()
     job = CorruptJob(src, str(killed), "toy", "glass_blur", seed=4)
     resumed = corrupt_dataset(job, ann, [1, 2, 3, 4, 5], workers=1)
