@@ -76,7 +76,51 @@ def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
         raise ParamsError(f"{path}: invalid YAML ({str(err).splitlines()[0]})") from None
     if not isinstance(params, dict):
         raise ParamsError(f"{path}: expected a mapping at the top level")
+    check_top_level(params, path)
     return params
+
+
+# Every top-level key a params file may have: a misspelt section (`evalute:`) must not run the
+# stages with the old settings. Dataset sections are named after the datasets (tests check that
+# this list covers robustpose.data.keypoints.DATASET_LAYOUTS).
+TOP_LEVEL_KEYS = ("seed", "datasets", "corrupt", "models", "evaluations", "model", "warmstart", "pretrained",
+                  "checkpoints", "pretrained_evaluations", "train", "advmix", "lift", "evaluate", "attack")
+DATASET_SECTIONS = ("synthetic", "synthetic_animals", "coco", "ochuman", "mpii", "ap10k", "crowdpose")
+
+
+def check_top_level(params: dict[str, Any], path: str | Path = "params.yaml") -> None:
+    """Unknown top-level keys stop with the closest known name and the full list."""
+    import difflib
+
+    allowed = [*TOP_LEVEL_KEYS, *DATASET_SECTIONS]
+    unknown = [k for k in params if k not in allowed]
+    if unknown:
+        hints = [f"{k!r} (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(str(k), allowed, 1))
+                 else repr(k) for k in unknown]
+        raise ParamsError(f"{path}: unknown top-level key(s) {', '.join(hints)}; allowed: {sorted(allowed)}")
+
+
+def model_section(params: dict[str, Any], model: str) -> dict[str, Any]:
+    """``model.<name>``: its keys are the registry spec's fields (architecture) and the training
+    keys of ``train:`` (per-model schedule), the latter type-checked like ``train:`` itself."""
+    from dataclasses import fields
+
+    from robustpose.models.registry import ModelSpec
+
+    sec = (params.get("model") or {}).get(model) or {}
+    if not isinstance(sec, dict):
+        raise ParamsError(f"params.yaml: model.{model} should be a mapping of overrides")
+    arch = [f.name for f in fields(ModelSpec) if f.name != "name"]
+    allowed = sorted([*arch, *TRAIN_SCHEMA])
+    for key, value in sec.items():
+        if key not in allowed:
+            raise ParamsError(f"params.yaml: unknown key model.{model}.{key}; allowed: {allowed} "
+                              f"(architecture: {sorted(arch)}; training: {sorted(TRAIN_SCHEMA)})")
+        typ = TRAIN_SCHEMA.get(key)
+        if typ and (not isinstance(value, typ) or isinstance(value, bool)):
+            raise ParamsError(f"params.yaml: model.{model}.{key} = {value!r} should be of type "
+                              f"{' or '.join(t.__name__ for t in _as_tuple(typ))} (as train.{key})")
+    return sec
 
 
 def section(params: dict[str, Any], key: str, schema: dict[str, type | tuple[type, ...]]) -> dict[str, Any]:
@@ -142,7 +186,8 @@ def corrupt_section(params: dict[str, Any]) -> dict[str, Any]:
         corrupt.check_names(sec["corruptions"])
     except ValueError as err:
         raise ParamsError(f"params.yaml: corrupt.corruptions: {err}") from None
-    if not sec["severities"] or any(s not in corrupt.SEVERITIES for s in sec["severities"]):
+    if not sec["severities"] or any(isinstance(s, bool) or not isinstance(s, int) or s not in corrupt.SEVERITIES
+                                    for s in sec["severities"]):
         raise ParamsError(f"params.yaml: corrupt.severities = {sec['severities']} must be a subset of 1..5")
     check_choice("corrupt.format", sec["format"], ["png", "jpeg"])
     check_choice("corrupt.on_bad_image", sec["on_bad_image"], ["error", "skip"])

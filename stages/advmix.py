@@ -31,22 +31,27 @@ SCHEMA = {"models": list, "dataset": str, "strategies": list, "seeds": list, "st
           "noise_channels": int, "attention_cell": int}
 
 
+def check_params(params: dict, model: str, strategy: str, seed: int) -> tuple:
+    """The student's schedule and the mixing settings of one fine-tuning run, validated (also
+    run by the params_check stage for every run before any stage starts)."""
+    C.section(params, "advmix", SCHEMA)   # validated here, read by the config builders
+    C.check_choice("advmix.strategies[]", strategy, list(STRATEGIES))
+    C.section(params, "train", C.TRAIN_SCHEMA)
+    C.model_section(params, model)
+    C.seed(params)
+    try:
+        return advmix_train_config(params, model, seed), mix_config_from_params(params, strategy)
+    except (ValueError, TypeError) as err:
+        raise C.ParamsError(f"params.yaml: {err}") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = C.stage_parser("robust fine-tuning (AdvMix and baselines)",
                             ("--model", "--strategy", "--teacher", "--data", "--out", "--live"))
     parser.add_argument("--seed", type=int, required=True, help="fine-tuning seed (one of advmix.seeds)")
     args = parser.parse_args(argv)
     C.setup_logging()
-    params = C.load_params()
-    C.section(params, "advmix", SCHEMA)   # validated here, read by the config builders
-    C.check_choice("advmix.strategies[]", args.strategy, list(STRATEGIES))
-    C.section(params, "train", C.TRAIN_SCHEMA)
-    C.seed(params)
-    try:
-        cfg = advmix_train_config(params, args.model, args.seed)
-        mix = mix_config_from_params(params, args.strategy)
-    except ValueError as err:
-        raise C.ParamsError(f"params.yaml: {err}") from None
+    cfg, mix = check_params(C.load_params(), args.model, args.strategy, args.seed)
 
     teacher = load_checkpoint(args.teacher)
     if teacher.spec.name != args.model:

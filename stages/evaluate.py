@@ -23,6 +23,13 @@ from robustpose.models.mmpose_inference import check_layout, describe_model, loa
 SCHEMA = {"boxes": str, "batch_size": int, "flip_test": bool}
 
 
+def check_params(params: dict) -> tuple[dict, dict]:
+    """The ``evaluate`` and ``corrupt`` sections, validated."""
+    sec = C.section(params, "evaluate", SCHEMA)
+    C.check_choice("evaluate.boxes", sec["boxes"], ["gt", "detector", "auto"])
+    return sec, C.corrupt_section(params)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = C.stage_parser("evaluate one model on one dataset",
                             ("--model", "--dataset", "--checkpoint", "--data", "--corrupted", "--predictions", "--out"),
@@ -33,9 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     C.setup_logging()
     params = C.load_params()
-    sec = C.section(params, "evaluate", SCHEMA)
-    csec = C.corrupt_section(params)
-    C.check_choice("evaluate.boxes", sec["boxes"], ["gt", "detector", "auto"])
+    sec, csec = check_params(params)
     boxes_mode = sec["boxes"]
     if boxes_mode == "auto":   # the papers: detector boxes where the dataset ships them (COCO), else GT
         boxes_mode = "detector" if os.path.exists(f"{args.data}/person_boxes.json") else "gt"

@@ -20,19 +20,24 @@ from robustpose.models.pretrained import list_pretrained, pretrained_model
 SCHEMA = {"urls": dict, "sha256": dict}
 
 
+def check_params(params: dict) -> dict:
+    """The ``checkpoints`` section (mirrors), validated."""
+    sec = C.section(params, "checkpoints", SCHEMA)
+    for key in ("urls", "sha256"):
+        unknown = sorted(set(sec[key]) - set(list_pretrained()))
+        if unknown:
+            raise C.ParamsError(f"params.yaml: checkpoints.{key} names unknown model(s) {unknown}")
+    return sec
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="download one pretrained checkpoint")
     parser.add_argument("--model", required=True)
     parser.add_argument("--out", required=True, help="checkpoint path")
     args = parser.parse_args(argv)
     C.setup_logging()
-    params = C.load_params()
     C.check_choice("pretrained[]", args.model, list_pretrained())
-    sec = C.section(params, "checkpoints", SCHEMA)
-    for key in ("urls", "sha256"):
-        unknown = sorted(set(sec[key]) - set(list_pretrained()))
-        if unknown:
-            raise C.ParamsError(f"params.yaml: checkpoints.{key} names unknown model(s) {unknown}")
+    sec = check_params(C.load_params())
     model = pretrained_model(args.model)
     t0 = time.time()
     path = fetch_checkpoint(model, args.out, url=sec["urls"].get(args.model), sha256=sec["sha256"].get(args.model))

@@ -56,6 +56,15 @@ def lift_section(params: dict[str, Any], video: bool) -> dict[str, Any]:
     return sec
 
 
+def check_params(params: dict[str, Any], video: bool = False) -> tuple:
+    """The ``lift`` section and the benchmark and motion configs built from it, validated."""
+    sec = lift_section(params, video)
+    try:
+        return sec, benchmark_config(sec, C.seed(params)), motion_config(sec)
+    except ValueError as err:
+        raise C.ParamsError(f"params.yaml: {err}") from None
+
+
 def main(argv: list[str] | None = None, *, arguments: argparse.ArgumentParser | None = None,
          runner: Runner | None = None, overrides: Callable[[argparse.Namespace], dict] | None = None) -> None:
     """Keypoint benchmark by default; stages/lift_video.py passes its own arguments, section
@@ -65,12 +74,8 @@ def main(argv: list[str] | None = None, *, arguments: argparse.ArgumentParser | 
     params = C.load_params()
     if overrides and isinstance(params.get("lift"), dict):
         params["lift"] = {**params["lift"], **overrides(args)}
-    sec = lift_section(params, video=runner is not None)
+    sec, cfg, motion = check_params(params, video=runner is not None)
     seed = C.seed(params)
-    try:
-        cfg, motion = benchmark_config(sec, seed), motion_config(sec)
-    except ValueError as err:
-        raise C.ParamsError(f"params.yaml: {err}") from None
     if sec["dataset"] != "synthetic" and not args.data:
         raise C.ParamsError(f"params.yaml: lift.dataset = {sec['dataset']} needs --data <annotation dir>")
     t0 = time.time()

@@ -37,10 +37,31 @@ REAL_SCHEMA = {"max_images": int,   # 0 = every val image; N = the first N image
                "sha256": dict}      # {file name: sha256} of what a mirror serves, if not the published file
 
 
+def check_params(params: dict, dataset: str) -> dict:
+    """The dataset's section, validated (a generator's settings through its config class)."""
+    C.check_choice("datasets[]", dataset, DATASETS)
+    if dataset not in GENERATORS:
+        sec = C.section(params, dataset, REAL_SCHEMA)
+        if sec["max_images"] < 0:
+            raise C.ParamsError(f"params.yaml: {dataset}.max_images must be >= 0, got {sec['max_images']}")
+        return sec
+    C.seed(params)   # a generator's draws derive from it
+    sec = C.section(params, dataset, GENERATOR_SCHEMAS[dataset])
+    generator_config(dataset, sec)
+    return sec
+
+
+def generator_config(name: str, sec: dict):
+    """The generator's config from its section (``n_train``/``n_val`` are split sizes, not config)."""
+    config_class, _ = GENERATORS[name]
+    try:
+        return config_class(**{k: v for k, v in sec.items() if k not in ("n_train", "n_val")})
+    except ValueError as err:
+        raise C.ParamsError(f"params.yaml: {name}: {err}") from None
+
+
 def prepare_real(name: str, sec: dict, raw: str, out: str) -> None:
     """Download (verified, resumable) and convert the val split of a real dataset."""
-    if sec["max_images"] < 0:
-        raise C.ParamsError(f"params.yaml: {name}.max_images must be >= 0, got {sec['max_images']}")
     files = fetch(name, raw, overrides={str(k): str(v) for k, v in sec["urls"].items()},
                   checksums={str(k): str(v) for k, v in sec["sha256"].items()})
     logging.info("%s: %d files verified in %s/%s", name, len(files), raw, name)
@@ -56,25 +77,20 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     C.setup_logging()
     params = C.load_params()
-    C.check_choice("datasets[]", args.dataset, DATASETS)
+    sec = check_params(params, args.dataset)
     t0 = time.time()
     if args.dataset not in GENERATORS:
-        prepare_real(args.dataset, C.section(params, args.dataset, REAL_SCHEMA), args.raw, args.out)
+        prepare_real(args.dataset, sec, args.raw, args.out)
         logging.info("prepare@%s done in %.1f s", args.dataset, time.time() - t0)
         return
-    generate(args.dataset, C.section(params, args.dataset, GENERATOR_SCHEMAS[args.dataset]),
-             C.seed(params), args.out)
+    generate(args.dataset, sec, C.seed(params), args.out)
     logging.info("prepare@%s done in %.1f s", args.dataset, time.time() - t0)
 
 
 def generate(name: str, sec: dict, seed: int, out: str) -> None:
     """Synthesize the train and val splits of an embedded dataset into ``out/<split>``."""
-    config_class, write_split = GENERATORS[name]
-    settings = {k: v for k, v in sec.items() if k not in ("n_train", "n_val")}
-    try:
-        cfg = config_class(**settings)
-    except ValueError as err:
-        raise C.ParamsError(f"params.yaml: {name}: {err}") from None
+    _, write_split = GENERATORS[name]
+    cfg = generator_config(name, sec)
     for split, n in (("train", sec["n_train"]), ("val", sec["n_val"])):
         path = write_split(f"{out}/{split}", cfg, seed, split, n)
         logging.info("wrote %d %s images -> %s", n, split, path)

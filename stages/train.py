@@ -24,6 +24,20 @@ from robustpose.train.data import load_trainset
 from robustpose.train.topdown import train_topdown
 
 
+def check_params(params: dict, model: str) -> tuple:
+    """The model's spec and training config, every key they read validated (one-line errors);
+    also what the params_check stage runs for every trained model before any stage starts."""
+    C.check_choice("models[]", model, list_models())
+    C.section(params, "train", C.TRAIN_SCHEMA)   # validated here, read by train_config
+    C.model_section(params, model)
+    C.seed(params)
+    try:
+        # model.<name> holds architecture overrides and, optionally, per-model training overrides
+        return model_spec(model, **model_overrides(params, model)), train_config(params, model)
+    except (ValueError, TypeError) as err:
+        raise C.ParamsError(f"params.yaml: {err}") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="train one model")
     parser.add_argument("--model", required=True)
@@ -36,15 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     C.setup_logging()
     params = C.load_params()
-    C.check_choice("models[]", args.model, list_models())
-    C.section(params, "train", C.TRAIN_SCHEMA)   # validated here, read by train_config
-    C.seed(params)
-    try:
-        # model.<name> holds architecture overrides and, optionally, per-model training overrides
-        spec = model_spec(args.model, **model_overrides(params, args.model))
-        cfg = train_config(params, args.model)
-    except ValueError as err:
-        raise C.ParamsError(f"params.yaml: {err}") from None
+    spec, cfg = check_params(params, args.model)
     check_layout(args.model, args.dataset)   # e.g. the animal model on people: one-line error
 
     data = load_trainset(args.data)

@@ -73,6 +73,9 @@ def _evaluate(root: Path, checkpoint: str, out: str = "out/eval.json") -> subpro
     ("wrong type", lambda p: p["corrupt"].update(jpeg_quality="high"), ("corrupt.jpeg_quality", "type int")),
     ("severity 0", lambda p: p["corrupt"].update(severities=[0, 1]), ("corrupt.severities", "0")),
     ("severity 6", lambda p: p["corrupt"].update(severities=[6]), ("corrupt.severities", "6")),
+    ("severity true", lambda p: p["corrupt"].update(severities=[True, 2]), ("corrupt.severities", "True")),
+    ("misspelt section", lambda p: p.update(evalute=p["evaluate"]),
+     ("unknown top-level key", "'evalute' (did you mean 'evaluate'?)", "allowed")),
 ])
 def test_bad_params_stop_the_corrupt_stage(workspace, tmp_path, case, change, fragments):
     root = tmp_path
@@ -92,6 +95,46 @@ def test_negative_training_steps_stop_the_train_stage(workspace, tmp_path):
                   "--live", "live")
     _one_line_error(proc, "steps", "-5")
     assert not (tmp_path / "m.pt").exists()
+
+
+@pytest.mark.parametrize("override, fragments", [
+    ({"steps": "ten"}, ("model.simplebaseline_r18.steps = 'ten'", "type int")),
+    ({"stepz": 10}, ("model.simplebaseline_r18.stepz", "allowed", "'steps'", "'input_size'", "'lr'")),
+])
+def test_a_bad_per_model_override_names_its_key(workspace, tmp_path, override, fragments):
+    (tmp_path / "data").symlink_to(workspace / "data")
+    _params(tmp_path, lambda p: p["model"]["simplebaseline_r18"].update(override))
+    proc = _stage(tmp_path, "train", "--model", "simplebaseline_r18", "--dataset", "synthetic", "--data", "data/val",
+                  "--out", "m.pt", "--live", "live")
+    _one_line_error(proc, *fragments)
+
+
+@pytest.mark.parametrize("change, fragments", [
+    (lambda p: p["train"].update(steps="ten"), ("train.steps", "type int")),
+    (lambda p: p["advmix"].update(alpha="x"), ("advmix.alpha",)),
+    (lambda p: p["lift"].update(steps=-1), ("steps",)),
+    (lambda p: p["attack"].update(device="tpu"), ("attack.device",)),
+    (lambda p: p["synthetic_animals"].update(max_animals=0), ("synthetic_animals",)),
+])
+def test_the_params_check_stage_refuses_any_bad_section(tmp_path, change, fragments):
+    """params_check (first in the DAG) validates what every stage will read, so a bad value stops
+    `dvc repro` before DVC deletes any stage's outputs; the good file passes."""
+    _params(tmp_path, lambda p: None)
+    good = _stage(tmp_path, "check_params", "--out", "ok.txt")
+    assert good.returncode == 0, good.stderr[-2000:]
+    _params(tmp_path, change)
+    _one_line_error(_stage(tmp_path, "check_params", "--out", "bad.txt"), *fragments)
+    assert not (tmp_path / "bad.txt").exists()
+
+
+def test_the_top_level_sections_cover_every_dataset():
+    sys.path.insert(0, str(ROOT / "stages"))
+    import _common
+    from robustpose.data.keypoints import DATASET_LAYOUTS
+
+    assert set(DATASET_LAYOUTS) <= set(_common.DATASET_SECTIONS)
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    _common.check_top_level(params)
 
 
 def test_a_model_is_refused_data_of_another_keypoint_layout(workspace, tmp_path):

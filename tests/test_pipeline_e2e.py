@@ -180,6 +180,14 @@ def test_bad_params_fail_with_one_line_errors(repo):
         assert r.stderr.strip().splitlines()[-1].startswith("params error: params.yaml: corrupt.corruptions: unknown corruption(s) ['fgo']")
         r = _run([env_py, "stages/train.py", "--model", "hrnet_w99", "--dataset", "synthetic", "--data", "x", "--out", "y", "--live", "z"], repo)
         assert r.returncode != 0 and "hrnet_w99" in r.stderr.strip().splitlines()[-1]
+        # a typo in a section the first stage does not read: `dvc repro` stops at params_check,
+        # before DVC deletes the checkpoint that train@ would otherwise rebuild
+        checkpoint = (repo / "models/simplebaseline_r18.pt").read_bytes()
+        (repo / "params.yaml").write_text(yaml.safe_dump(dict(params, train={**params["train"], "steps": "ten"})))
+        r = _run(["dvc", "repro"], repo)
+        assert r.returncode != 0 and "params_check" in r.stderr, r.stdout[-2000:] + r.stderr[-2000:]
+        assert "train.steps = 'ten' should be of type int" in r.stdout + r.stderr
+        assert (repo / "models/simplebaseline_r18.pt").read_bytes() == checkpoint
     finally:
         (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
