@@ -214,13 +214,23 @@ class _RunsCode:
         return (os.system, ("touch PWNED",))
 
 
-def test_a_checkpoint_whose_pickle_runs_code_is_refused_unrun(workspace, tmp_path):
+@pytest.mark.parametrize("writer", ["torch.save", "pickle.dump"])
+def test_a_checkpoint_whose_pickle_runs_code_is_refused_unrun(workspace, tmp_path, writer):
+    """Either serialization (torch's zip, a plain protocol-4 pickle): one line that names the
+    global the file wanted, without torch's paragraphs or its advice to turn weights_only off."""
+    import pickle
+
     (tmp_path / "data").symlink_to(workspace / "data")
     (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
     buf = io.BytesIO()
-    torch.save({"state_dict": _RunsCode()}, buf)
+    if writer == "torch.save":
+        torch.save({"state_dict": _RunsCode()}, buf)
+    else:
+        pickle.dump({"spec": {}, "state_dict": _RunsCode()}, buf, protocol=4)
     (tmp_path / "evil.pt").write_bytes(buf.getvalue())
-    _one_line_error(_evaluate(tmp_path, "evil.pt"), "evil.pt")
+    proc = _evaluate(tmp_path, "evil.pt")
+    _one_line_error(proc, "evil.pt", "needs posix.system which is not on the allow-list")
+    assert "weights_only" not in proc.stderr
     assert not (tmp_path / "PWNED").exists()
 
 

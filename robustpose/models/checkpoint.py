@@ -27,6 +27,7 @@ from typing import Any
 import torch
 
 from robustpose.models.pretrained import PretrainedModel, build_estimator
+from robustpose.models.unpickle import refusal
 
 # numpy dtype classes (numpy >= 1.25 has one class per dtype) that the BUILD opcode may
 # restore a dtype's state into: plain fixed-size data types only. ``ObjectDType`` and
@@ -45,13 +46,6 @@ _NUMPY_DTYPE_CLASSES = (
 # mmengine's defaults. Any other attribute is refused.
 _HISTORY_BUFFER_METHODS = frozenset({"min", "max", "current", "mean"})
 _HISTORY_BUFFER = "mmengine.logging.history_buffer.HistoryBuffer"
-
-_REFUSED = re.compile(
-    r"GLOBAL (\S+) was not an allowed global"        # GLOBAL opcode, not allow-listed
-    r"|unsupported GLOBAL (\S+) whose module"         # GLOBAL from a blocked module (os, sys...)
-    r"|but got <class '([^']+)'>"                     # NEWOBJ/BUILD of a class not allow-listed
-    r"|unrecognized function (\S+)"                   # REDUCE of a function not allow-listed
-    r"|refused attribute (\S+)")                      # our restricted getattr, below
 
 
 class _RefusedAttribute(pickle.UnpicklingError):
@@ -161,12 +155,7 @@ def load_mmengine_state_dict(path: str | Path, sha256_prefix: str | None = None)
         with torch.serialization.safe_globals(allowed_globals()):
             ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        m = _REFUSED.search(str(err))
-        if m is None:
-            raise ValueError(f"{path}: refusing to unpickle it ({_first_line(str(err))})") from None
-        needed = next(g for g in m.groups() if g)
-        raise ValueError(f"{path}: checkpoint needs {needed} which is not on the allow-list; "
-                         "refusing to unpickle it") from None
+        raise ValueError(refusal(path, err)) from None
     except OSError:  # missing / unreadable file: already names the path
         raise
     except Exception as err:  # a corrupt file fails anywhere in the unpickler (IndexError, struct.error...)

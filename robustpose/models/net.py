@@ -8,6 +8,7 @@ raw output; ``decode`` turns that into keypoints in input-crop pixels.
 from __future__ import annotations
 
 import pickle
+import warnings
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from torch import nn
 from robustpose.data.keypoints import layout_flip_permutation
 from robustpose.models._mmpose_compat import import_mmpose
 from robustpose.models.registry import REGRESSION_HEADS, ModelSpec, codec_config, mmpose_config
+from robustpose.models.unpickle import refusal
 
 # ImageNet statistics (RGB, 0..255), as in mmpose's PoseDataPreprocessor.
 MEAN = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1)
@@ -199,11 +201,12 @@ def read_checkpoint(path: str) -> tuple[dict, ModelSpec]:
     ``weights_only=True`` (a checkpoint is data, never code). A truncated, corrupt or foreign
     file, or one whose pickle would run code, fails with one line naming it."""
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():   # torch warns about a plain pickle's protocol before refusing it
+            warnings.simplefilter("ignore", UserWarning)
+            payload = torch.load(path, map_location="cpu", weights_only=True)
         spec = ModelSpec.from_dict(payload["spec"])
-    except pickle.UnpicklingError as err:
-        raise ValueError(f"{path}: not a robustpose checkpoint, refused: it holds more than tensors and plain "
-                         f"data ({_reason(err)})") from None
+    except pickle.UnpicklingError as err:   # would run or build something: name it, in one line
+        raise ValueError(refusal(path, err)) from None
     except (RuntimeError, KeyError, ValueError, TypeError, OSError, EOFError, AttributeError, IndexError) as err:
         raise ValueError(f"{path}: not a robustpose checkpoint ({_reason(err)})") from None
     return payload, spec
