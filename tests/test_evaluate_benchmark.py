@@ -100,3 +100,29 @@ def test_changing_boxes_or_flip_test_changes_the_prediction_cache_key():
     assert len({setup_digest(Est(), a, None), setup_digest(Est(), b, None), setup_digest(flipless, a, None),
                 setup_digest(Est(), a, {1: np.array([0.5])})}) == 4
     assert setup_digest(Est(), a, None) == setup_digest(Est(), {1: a[1].copy()}, None)
+
+
+def test_images_skipped_as_unreadable_are_missed_in_every_condition_clean_included(tmp_path):
+    """`corrupt.on_bad_image: skip`: the corrupt stage records two unreadable sources; evaluation
+    must not stop on them in the clean condition, and scores them as missed everywhere (their
+    people lower recall by the same amount in clean and corrupted conditions)."""
+    root = tmp_path / "data"
+    ann_file = write_split(root / "val", SyntheticConfig(image_height=64, image_width=64), 0, "val", 4)
+    names = sorted(p.name for p in (root / "val" / "images").iterdir())
+    for name in names[:2]:
+        (root / "val" / "images" / name).write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    corrupt_dataset(CorruptJob(str(root / "val" / "images"), str(root / "corrupted" / "fog"), "synthetic", "fog", 0,
+                               on_bad_image="skip"), ann_file, [1])
+    ann = json.loads(Path(ann_file).read_text())
+    torch.manual_seed(0)
+    net = PoseNet(model_spec("simplebaseline_r18", input_size=(64, 64), base_channels=8, deconv_channels=(8, 8, 8)))
+    est = PoseEstimator(net, device=torch.device("cpu"), flip_test=False)
+    m = evaluate_model(est, ann_file, root / "val" / "images", root / "corrupted", ["fog"], [1], tmp_path / "cache",
+                       "m", gt_person_boxes(ann))
+    clean = json.loads((tmp_path / "cache" / "clean.json").read_text())["predictions"]
+    fog = json.loads((tmp_path / "cache" / "fog-1.json").read_text())["predictions"]
+    by_name = {im["id"]: im["file_name"] for im in ann["images"]}
+    for preds in (clean, fog):
+        predicted = {by_name[p["image_id"]] for p in preds}
+        assert predicted == set(names[2:]), predicted
+    assert m["clean"]["AR"] < 1.0   # the broken images' people count as missed

@@ -264,16 +264,22 @@ def corrupted_image_index(manifest: dict[str, str], severity: int) -> dict[str, 
 
 def example_images(val_dir: str | os.PathLike, corrupted_dir: str | os.PathLike, corruptions: list[str],
                    severities: list[int]) -> tuple[str, np.ndarray, dict[str, list[np.ndarray]]]:
-    """The first image (by file name) of a prepared split, clean and as the corrupt stage wrote it
-    for every corruption and severity: (file name, clean image, {corruption: [per severity]})."""
+    """The first readable image (by file name) of a prepared split, clean and as the corrupt stage
+    wrote it for every corruption and severity: (file name, clean image, {corruption: [per severity]})."""
     annotations = load_annotations(Path(val_dir) / "annotations.json")
-    name = sorted(im["file_name"] for im in annotations["images"])[0]
+    manifests = {c: read_json(Path(corrupted_dir) / c / "manifest.json") for c in corruptions}
+    skipped = {Path(k.split("/", 1)[1]).stem for m in manifests.values() for k, v in m.items()
+               if v.startswith("skipped")}   # unreadable sources (on_bad_image: skip): not shown
+    readable = sorted(im["file_name"] for im in annotations["images"] if Path(im["file_name"]).stem not in skipped)
+    if not readable:
+        raise ValueError(f"{Path(val_dir) / 'annotations.json'}: every image was skipped as unreadable")
+    name = readable[0]
     clean = read_image(Path(val_dir) / "images" / name)
     stem = Path(name).stem
     rows: dict[str, list[np.ndarray]] = {}
     for corruption in corruptions:
         folder = Path(corrupted_dir) / corruption
-        manifest = read_json(folder / "manifest.json")
+        manifest = manifests[corruption]
         rows[corruption] = []
         for sev in severities:
             index = corrupted_image_index(manifest, sev)

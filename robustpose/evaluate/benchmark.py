@@ -77,6 +77,14 @@ def _predict_sharded(world: World, estimator: PoseEstimator, images: list[dict],
     return [r for image_results in unshard(parts) for r in image_results]
 
 
+def unreadable_sources(manifests: dict[str, dict[str, str]]) -> set[str]:
+    """Stems of the source images a corrupt stage skipped as unreadable (``on_bad_image: skip``),
+    in any corruption's manifest: they are scored as missed in every condition, clean included,
+    so clean and corrupted scores stay comparable (same people, same misses)."""
+    return {Path(key.split("/", 1)[1]).stem for manifest in manifests.values()
+            for key, digest in manifest.items() if digest.startswith("skipped")}
+
+
 def evaluate_model(estimator: PoseEstimator, annotation_file: str | os.PathLike, images_dir: str | os.PathLike,
                    corrupted_dir: str | os.PathLike, corruptions: list[str], severities: list[int],
                    cache_dir: str | os.PathLike, model_digest: str, boxes: dict[int, np.ndarray],
@@ -104,16 +112,16 @@ def evaluate_model(estimator: PoseEstimator, annotation_file: str | os.PathLike,
     scorer = scorer or scorer_for("coco", gt.dataset)
     images = sorted(gt.dataset["images"], key=lambda im: im["id"])
     metrics: dict = {"clean": {}, "corrupted": {}, "per_keypoint": {"clean": {}, "corrupted": {}}}
-    manifests: dict[str, dict[str, str]] = {}
+    manifests = {c: read_json(Path(corrupted_dir) / c / "manifest.json") for c in corruptions}
+    unreadable = unreadable_sources(manifests)
     for cond in tqdm(conditions(corruptions, severities), desc="conditions", mininterval=5):
         skipped: set[str] = set()
         if cond.corruption == "clean":
             def path(im: dict) -> Path:
                 return Path(images_dir) / im["file_name"]
             digests = [(clean_digests or {}).get(im["file_name"], im["file_name"]) for im in images]
+            skipped = unreadable   # the same images are missed on clean data as under corruption
         else:
-            if cond.corruption not in manifests:
-                manifests[cond.corruption] = read_json(Path(corrupted_dir) / cond.corruption / "manifest.json")
             manifest = manifests[cond.corruption]
             index = corrupted_image_index(manifest, cond.severity)
             # images the corrupt stage skipped (unreadable source, on_bad_image: skip) get no
