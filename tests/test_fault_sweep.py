@@ -448,3 +448,28 @@ def test_lift_killed_midway_writes_nothing_and_reruns_to_the_same_bytes(tmp_path
     assert not (killed / "r").exists() and _no_temp_files(killed)
     assert _stage(killed, "lift", *args).returncode == 0
     assert _tree(killed / "r") == _tree(whole / "r")
+
+
+def test_a_missing_clean_image_names_the_file_and_the_reason(workspace, tmp_path):
+    """An OSError prints its reason and its file, never its errno (`error: 2`)."""
+    import shutil
+
+    shutil.copytree(workspace / "data", tmp_path / "data")
+    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    victim = sorted((tmp_path / "data" / "val" / "images").iterdir())[0]
+    victim.unlink()
+    line = _one_line_error(_evaluate(tmp_path, str(workspace / "model.pt")), victim.name, "No such file or directory")
+    assert not line.rstrip().endswith(": 2")
+
+
+@pytest.mark.parametrize("err, line", [
+    (OSError(28, "No space left on device"), "No space left on device"),
+    (IsADirectoryError(21, "Is a directory", "data/raw/x/."), "data/raw/x/.: Is a directory"),
+    (FileNotFoundError(2, "No such file or directory", "a.png"), "a.png: No such file or directory"),
+    (ValueError("a.png: unreadable image\nsecond line"), "a.png: unreadable image"),
+])
+def test_error_line_gives_the_reason_and_the_file(err, line):
+    sys.path.insert(0, str(ROOT / "stages"))
+    import _common
+
+    assert _common.error_line(err) == line
