@@ -155,7 +155,7 @@ def load_mmengine_state_dict(path: str | Path, sha256_prefix: str | None = None)
         with torch.serialization.safe_globals(allowed_globals()):
             ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        raise ValueError(refusal(path, err)) from None
+        raise ValueError(refusal(path, err, f"{path}: refusing to unpickle it ({_first_line(str(err))})")) from None
     except OSError:  # missing / unreadable file: already names the path
         raise
     except Exception as err:  # a corrupt file fails anywhere in the unpickler (IndexError, struct.error...)

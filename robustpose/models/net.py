@@ -206,7 +206,8 @@ def read_checkpoint(path: str) -> tuple[dict, ModelSpec]:
             payload = torch.load(path, map_location="cpu", weights_only=True)
         spec = ModelSpec.from_dict(payload["spec"])
     except pickle.UnpicklingError as err:   # would run or build something: name it, in one line
-        raise ValueError(refusal(path, err)) from None
+        raise ValueError(refusal(path, err, f"{path}: not a robustpose checkpoint, refused: it holds more than "
+                                            f"tensors and plain data ({_reason(err)})")) from None
     except (RuntimeError, KeyError, ValueError, TypeError, OSError, EOFError, AttributeError, IndexError) as err:
         raise ValueError(f"{path}: not a robustpose checkpoint ({_reason(err)})") from None
     return payload, spec

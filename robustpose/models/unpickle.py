@@ -65,10 +65,10 @@ def blocked_global(path: str | Path, err: BaseException) -> str | None:
     return next((g for g in found if not g.startswith(_PLAIN_DATA)), None)
 
 
-def refusal(path: str | Path, err: BaseException) -> str:
-    """The one line for a checkpoint the weights-only unpickler refused."""
+def refusal(path: str | Path, err: BaseException, otherwise: str) -> str:
+    """The one line for a checkpoint the weights-only unpickler refused: the global it needed,
+    or ``otherwise`` (the caller's line) when it names none (garbage, a truncated file)."""
     needed = blocked_global(path, err)
     if needed:
         return f"{path}: checkpoint needs {needed} which is not on the allow-list; refusing to unpickle it"
-    first = next((ln.strip() for ln in str(err).splitlines() if ln.strip()), type(err).__name__)
-    return f"{path}: refusing to unpickle it ({first[:160]})"
+    return otherwise
