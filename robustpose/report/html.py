@@ -44,6 +44,7 @@ tbody tr:hover td { background: #eef4ff; }
 figure { margin: 1rem 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
 figcaption { color: var(--muted); font-size: 0.9rem; }
+figcaption, h2, h3, p, li { overflow-wrap: anywhere; }   /* long file names must not widen a phone's page */
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 1rem; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 0.8rem 1rem; background: var(--bg); }
 .card h3 { margin-top: 0; }
