@@ -10,7 +10,6 @@ up even before someone gives it a title.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import os
 import platform
 import re
@@ -21,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from robustpose._io import file_digest
 from robustpose.report import html as H
 
 # (section, path regex relative to the repository root, title; {0} = the regex's first group)
@@ -160,14 +160,6 @@ def _checkpoint(root: Path, model: str, base_model: str) -> Path | None:
     return None
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def checkpoint_architecture(path: Path) -> dict:
     """The architecture our checkpoints carry (``spec``), read without unpickling code
     (``weights_only=True``); published ``.pth`` files carry none."""
@@ -193,7 +185,7 @@ def model_card(root: Path, meta: dict, scores: dict, page_dir: Path) -> str:
              "training": run.get("strategy", "clean") + (f", seed {run['seed']}" if run.get("seed") is not None else ""),
              "flip test": "yes" if meta.get("flip_test") else "no",
              "checkpoint": (f"<code>{H.esc(_href(ckpt.relative_to(root), page_dir, root))}</code> sha256 "
-                            f"<code>{file_sha256(ckpt)[:16]}</code>") if ckpt else "not in this workspace"}
+                            f"<code>{file_digest(ckpt)[:16]}</code>") if ckpt else "not in this workspace"}
     facts.update({k: f"{v:.3f}" if isinstance(v, float) and abs(v) < 1 else str(v) for k, v in scores.items()})
     dl = "".join(f"<dt>{H.esc(k)}</dt><dd>{v if k == 'checkpoint' else H.esc(v)}</dd>" for k, v in facts.items())
     curve = _loss_curve(root, model)
@@ -249,7 +241,7 @@ def provenance(root: Path) -> dict[str, object]:
     params = root / "params.yaml"
     return {"commit": _git(root, "rev-parse", "--short=12", "HEAD") or "unknown (not a git checkout)",
             "uncommitted changes": "yes" if _git(root, "status", "--porcelain", "--untracked-files=no") else "no",
-            "params.yaml sha256": file_sha256(params)[:16] if params.exists() else "missing",
+            "params.yaml sha256": file_digest(params)[:16] if params.exists() else "missing",
             "written": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": f"{_cpu_name()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
             "python": platform.python_version(),
