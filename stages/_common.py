@@ -170,7 +170,7 @@ def seed(params: dict[str, Any]) -> int:
 # `train:` (robustpose.train.topdown.TrainConfig): read by train@ and, for the base schedule, advmix@
 TRAIN_SCHEMA = {"steps": int, "batch_size": int, "lr": float, "weight_decay": float, "warmup_steps": int,
                 "scale_range": float, "rotation_deg": (int, float), "flip_prob": float, "photometric": str,
-                "threads": int}
+                "precision": str, "threads": int}
 
 
 CORRUPT_SCHEMA = {"corruptions": list, "severities": list, "format": str, "jpeg_quality": int, "workers": int,

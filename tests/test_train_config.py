@@ -21,9 +21,9 @@ PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
 # What the stages produced for the embedded default before the builders moved into the library
 # (photometric added with the augmentation grid).
 TRAIN_SIMPLEBASELINE = {"steps": 1200, "batch_size": 32, "lr": 0.003, "weight_decay": 0.0001, "warmup_steps": 100,
-                        "scale_range": 0.2, "rotation_deg": 20, "flip_prob": 0.5, "photometric": "none", "seed": 0, "threads": 2}
+                        "scale_range": 0.2, "rotation_deg": 20, "flip_prob": 0.5, "photometric": "none", "precision": "auto", "seed": 0, "threads": 2}
 ADVMIX_TRAIN_S0 = {"steps": 200, "batch_size": 32, "lr": 0.001, "weight_decay": 0.0001, "warmup_steps": 20,
-                   "scale_range": 0.2, "rotation_deg": 20, "flip_prob": 0.5, "photometric": "none", "seed": 1701110787,
+                   "scale_range": 0.2, "rotation_deg": 20, "flip_prob": 0.5, "photometric": "none", "precision": "auto", "seed": 1701110787,
                    "threads": 2}
 MIX_ADVMIX = {"strategy": "advmix", "k": 3, "alpha": 0.5, "kd_input": "original", "generator_lr": 0.0001,
               "generator_width": 16, "generator_depth": 0, "noise_channels": 0, "attention_cell": 8,

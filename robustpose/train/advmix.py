@@ -54,6 +54,7 @@ on one machine with a fixed thread count.
 from __future__ import annotations
 
 import copy
+import logging
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -69,7 +70,10 @@ from robustpose.models.net import Output, PoseNet
 from robustpose.models.registry import ModelSpec
 from robustpose.seeding import derive_entropy, rng_for
 from robustpose.train import augment_pool as pool
+from robustpose.train.precision import autocast, resolve_precision, to_float
 from robustpose.train.topdown import TrainConfig, TrainSet, augmented_sample, lr_at
+
+log = logging.getLogger(__name__)
 
 KD_INPUTS = ("original", "mixed")
 # keys of the `advmix:` params section that are MixConfig fields (the rest: the grid and the
@@ -462,8 +466,7 @@ def batch_tensors(net: PoseNet, batch: StepBatch) -> tuple[torch.Tensor, torch.T
     n, p, h, w, _ = batch.images.shape
     props = PoseNet.normalise(torch.from_numpy(np.ascontiguousarray(batch.images.reshape(n * p, h, w, 3))))
     originals = PoseNet.normalise(torch.from_numpy(np.ascontiguousarray(batch.originals)))
-    targets = [net.encode(xy, vis) for xy, vis in zip(batch.xy, batch.vis)]
-    y = {k: torch.from_numpy(np.stack([t[k] for t in targets])) for k in targets[0]}
+    y = {k: torch.from_numpy(v) for k, v in net.encode_batch(batch.xy, batch.vis).items()}
     return originals, props.reshape(n, p, 3, h, w), y
 
 
@@ -503,17 +506,19 @@ def distillation_loss(net: PoseNet, student_out: Output, teacher_out: Output,
 
 def student_step(student: PoseNet, teacher: PoseNet | None, opt: torch.optim.Optimizer,
                  mixed: torch.Tensor, originals: torch.Tensor, targets: dict[str, torch.Tensor],
-                 mix: MixConfig, lr: float) -> dict[str, float]:
-    """One AdamW step of the student on the (detached) mixed batch; returns its losses."""
+                 mix: MixConfig, lr: float, precision: str = "float32") -> dict[str, float]:
+    """One AdamW step of the student on the (detached) mixed batch; returns its losses.
+    ``precision`` (resolved): what the forward passes of student and teacher run in."""
     for group in opt.param_groups:
         group["lr"] = lr
-    out = student(mixed)
+    with autocast(precision):
+        out = to_float(student(mixed))
     pose = student.loss(out, targets)
     values = {"pose_loss": pose.item()}
     loss = pose
     if mix.alpha > 0:
-        with torch.no_grad():
-            teacher_out = teacher(originals if mix.kd_input == "original" else mixed)
+        with torch.no_grad(), autocast(precision):
+            teacher_out = to_float(teacher(originals if mix.kd_input == "original" else mixed))
         kd = distillation_loss(student, out, teacher_out, targets["weights"])
         loss = (1.0 - mix.alpha) * pose + mix.alpha * kd
         values["kd_loss"] = kd.item()
@@ -545,7 +550,7 @@ def _student_frozen(net: nn.Module) -> Iterator[None]:
 
 
 def generator_step(student: PoseNet, opt_g: torch.optim.Optimizer, mixed: torch.Tensor,
-                   targets: dict[str, torch.Tensor], lr: float) -> float:
+                   targets: dict[str, torch.Tensor], lr: float, precision: str = "float32") -> float:
     """One Adam step of the generator that *increases* the student's pose loss (Eq. 9).
 
     ``mixed`` must still carry the graph back to the generator. Returns the minimised objective,
@@ -554,7 +559,9 @@ def generator_step(student: PoseNet, opt_g: torch.optim.Optimizer, mixed: torch.
     for group in opt_g.param_groups:
         group["lr"] = lr
     with _student_frozen(student):
-        loss_g = -student.loss(student(mixed), targets)
+        with autocast(precision):
+            out = to_float(student(mixed))
+        loss_g = -student.loss(out, targets)
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
     opt_g.step()
@@ -620,15 +627,17 @@ def train_advmix(student: PoseNet, teacher: PoseNet | None, data: TrainSet, cfg:
     history: list[dict[str, float]] = []
     running: dict[str, list[float]] = defaultdict(list)
     t0 = time.time()
+    precision = resolve_precision(cfg.precision)
+    log.info("%s %s: %d steps of %d in %s", mix.strategy, name, cfg.steps, cfg.batch_size, precision)
     from tqdm import tqdm
     for step in tqdm(range(cfg.steps), desc=f"{mix.strategy} {name}", mininterval=5):
-        batch = step_batch(student.spec, data, cfg, mix, step)
-        originals, props, targets = batch_tensors(student, batch)
+        originals, props, targets = batch_tensors(student, step_batch(student.spec, data, cfg, mix, step))
         weights, mixed = _mix(mix.strategy, generator, props, rng_for(cfg.seed, name, "advmix", step, "mix"), mix)
-        values = student_step(student, teacher, opt, mixed.detach(), originals, targets, mix, lr_at(step, cfg))
+        values = student_step(student, teacher, opt, mixed.detach(), originals, targets, mix, lr_at(step, cfg),
+                              precision)
         if generator is not None:
             values["generator_loss"] = generator_step(student, opt_g, mixed, targets,
-                                                      generator_lr_at(step, cfg.steps, mix.generator_lr))
+                                                      generator_lr_at(step, cfg.steps, mix.generator_lr), precision)
         if weights.shape[1] > 1:
             values.update(attention_stats(weights))
         for key, value in values.items():

@@ -21,6 +21,7 @@ from robustpose.data.keypoints import layout_flip_permutation
 from robustpose.models import crop as C
 from robustpose.models.net import PoseNet
 from robustpose.train.augment_pool import autoaugment
+from robustpose.train.precision import autocast, resolve_precision, to_float
 from robustpose.seeding import rng_for
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class TrainConfig:
     rotation_deg: float = 20.0     # rotation drawn from N(0, r/2) clipped to [-r, r], with prob 0.6
     flip_prob: float = 0.5
     photometric: str = "none"      # none | autoaugment (AdvMix's benchmark-free AutoAugment policy on each crop)
+    precision: str = "auto"        # auto | float32 | bfloat16 (robustpose.train.precision)
     seed: int = 0
     threads: int = 2               # torch CPU threads (fixed for reproducibility)
 
@@ -57,6 +59,7 @@ class TrainConfig:
                 raise ValueError(f"train.{name} must be positive, got {getattr(self, name)}")
         if not 0 < self.lr < 1:
             raise ValueError(f"train.lr must be in (0, 1), got {self.lr}")
+        resolve_precision(self.precision)   # raises on an unknown name
         if self.photometric not in PHOTOMETRIC:
             raise ValueError(f"train.photometric must be one of {PHOTOMETRIC}, got {self.photometric!r}")
 
@@ -83,16 +86,19 @@ def augmented_sample(image: np.ndarray, inst: Instance, rng: np.random.Generator
     h, w = input_hw
     kps = inst.keypoints.copy()
     bbox = inst.bbox.copy()
+    # a flip is folded into the crop's warp (no mirrored copy of the whole image is made)
+    mirror = np.eye(3)
     if rng.random() < cfg.flip_prob:
-        image = image[:, ::-1]
-        kps = flip_keypoints(kps, image.shape[1], layout)
-        bbox[0] = image.shape[1] - bbox[0] - bbox[2]
+        width = image.shape[1]
+        kps = flip_keypoints(kps, width, layout)
+        bbox[0] = width - bbox[0] - bbox[2]
+        mirror = np.array([[-1.0, 0.0, width - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
     center, size = C.box_to_center_scale(bbox, aspect=w / h)
     size = size * (1.0 + rng.uniform(-cfg.scale_range, cfg.scale_range))
     rot = float(np.clip(rng.normal(0, cfg.rotation_deg / 2), -cfg.rotation_deg, cfg.rotation_deg)) \
         if rng.random() < 0.6 else 0.0
     m = C.warp_matrix(center, size, rot, (h, w))
-    crop_img = C.crop(np.ascontiguousarray(image), m, (h, w))
+    crop_img = C.crop(image, m @ mirror, (h, w))
     xy = C.apply_affine(kps[:, :2], m)
     visible = (kps[:, 2] > 0) & (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
     if cfg.photometric == "autoaugment":   # drawn only then: the default's random stream is unchanged
@@ -102,15 +108,12 @@ def augmented_sample(image: np.ndarray, inst: Instance, rng: np.random.Generator
 
 def make_batch(net: PoseNet, data: TrainSet, idx: np.ndarray, rng: np.random.Generator,
                cfg: TrainConfig) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    crops, targets = [], []
-    for i in idx:
-        img_i, inst = data.instances[i]
-        crop_img, xy, vis = augmented_sample(data.images[img_i], inst, rng, cfg, tuple(net.spec.input_size),
-                                             net.spec.keypoint_layout)
-        crops.append(crop_img)
-        targets.append(net.encode(xy, vis))
+    samples = [augmented_sample(data.images[img_i], inst, rng, cfg, tuple(net.spec.input_size),
+                                net.spec.keypoint_layout)
+               for img_i, inst in (data.instances[i] for i in idx)]
+    crops, xys, viss = zip(*samples)
     x = PoseNet.normalise(torch.from_numpy(np.stack(crops)))
-    y = {k: torch.from_numpy(np.stack([t[k] for t in targets])) for k in targets[0]}
+    y = {k: torch.from_numpy(v) for k, v in net.encode_batch(np.stack(xys), np.stack(viss)).items()}
     return x, y
 
 
@@ -121,10 +124,24 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.lr * 0.5 * (1 + math.cos(math.pi * progress))
 
 
+def batch_for_step(net: PoseNet, data: TrainSet, cfg: TrainConfig, step: int
+                   ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Step ``step``'s batch: which instances and every augmentation draw come from a generator
+    of (seed, model, step) alone, so any step's batch can be remade on its own."""
+    rng = rng_for(cfg.seed, net.spec.name, "step", step)
+    idx = rng.integers(0, len(data.instances), size=cfg.batch_size)
+    return make_batch(net, data, idx, rng, cfg)
+
+
 def train_topdown(net: PoseNet, data: TrainSet, cfg: TrainConfig,
                   on_log: Callable[[int, dict[str, float]], None] | None = None,
                   log_every: int = 50) -> PoseNet:
     """Train ``net`` in place on ``data`` and return it (in eval mode).
+
+    The forward pass runs in ``cfg.precision`` (resolved per CPU); the loss is read back only
+    when logged. Batches are made inline: a thread preparing the next one while this one trains
+    was measured slower on 2 cores, where it takes a core from the convolutions
+    (benchmarks/README.md).
 
     Args:
         on_log: called every ``log_every`` steps with (step, {"loss", "lr", "samples_per_s"}),
@@ -134,24 +151,27 @@ def train_topdown(net: PoseNet, data: TrainSet, cfg: TrainConfig,
         raise ValueError("no training instances with labelled keypoints")
     torch.manual_seed(rng_for(cfg.seed, net.spec.name, "train").integers(2**31))
     torch.set_num_threads(cfg.threads)
-    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    precision = resolve_precision(cfg.precision)
+    log.info("training %s: %d steps of %d in %s", net.spec.name, cfg.steps, cfg.batch_size, precision)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
     net.train()
     t0, running = time.time(), []
     from tqdm import tqdm
     for step in tqdm(range(cfg.steps), desc=f"train {net.spec.name}", mininterval=5):
-        rng = rng_for(cfg.seed, net.spec.name, "step", step)
-        idx = rng.integers(0, len(data.instances), size=cfg.batch_size)
-        x, y = make_batch(net, data, idx, rng, cfg)
+        x, y = batch_for_step(net, data, cfg, step)
         for group in opt.param_groups:
             group["lr"] = lr_at(step, cfg)
-        loss = net.loss(net(x), y)
+        with autocast(precision):
+            output = net(x)
+        loss = net.loss(to_float(output), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        running.append(loss.item())
+        if on_log:
+            running.append(loss.detach())
         if on_log and ((step + 1) % log_every == 0 or step + 1 == cfg.steps):
             elapsed = time.time() - t0
-            on_log(step + 1, {"loss": float(np.mean(running)), "lr": lr_at(step, cfg),
+            on_log(step + 1, {"loss": float(torch.stack(running).mean()), "lr": lr_at(step, cfg),
                               "samples_per_s": (step + 1) * cfg.batch_size / max(elapsed, 1e-9)})
             running = []
     net.eval()
