@@ -25,6 +25,7 @@ from robustpose.train.advmix import (STRATEGIES, generator_payload, mix_config_f
                                      student_from_teacher, train_advmix)
 from robustpose.train.config import advmix_train_config
 from robustpose.train.data import load_trainset
+from robustpose.train.precision import resolve_precision
 
 SCHEMA = {"models": list, "dataset": str, "strategies": list, "seeds": list, "steps": int, "lr": float, "warmup_steps": int,
           "k": int, "alpha": float, "kd_input": str, "generator_lr": float, "generator_width": int,
@@ -71,7 +72,8 @@ def main(argv: list[str] | None = None) -> None:
     save_figure(plot_mixing_examples(examples, f"{args.model}: {args.strategy}"), f"{args.live}/mixing.png")
     write_json_atomic(f"{args.live}/history.json", stats)
     buf = io.BytesIO()
-    extra = {"train": dict(vars(cfg)), "advmix": asdict(mix), "teacher": args.teacher}
+    extra = {"train": dict(vars(cfg)), "precision": resolve_precision(cfg.precision), "advmix": asdict(mix),
+             "teacher": args.teacher}
     payload = checkpoint_payload(student, extra)
     if generator is not None:
         payload["generator"] = generator_payload(generator)

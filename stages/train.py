@@ -21,6 +21,7 @@ from robustpose.models.net import PoseNet, checkpoint_payload, read_checkpoint, 
 from robustpose.seeding import derive_entropy
 from robustpose.train.config import model_overrides, train_config
 from robustpose.train.data import load_trainset
+from robustpose.train.precision import resolve_precision
 from robustpose.train.topdown import train_topdown
 
 
@@ -58,7 +59,9 @@ def main(argv: list[str] | None = None) -> None:
                  spec.input_size, len(data.instances), args.data)
 
     net = PoseNet(spec, init_seed=derive_entropy(cfg.seed, spec.name, 'init') % 2**63)
-    meta = {"train": dict(vars(cfg))}
+    # which arithmetic trained it (train.precision: auto resolves per CPU); not a timing, so the
+    # bytes stay a function of params and CPU type
+    meta = {"train": dict(vars(cfg)), "precision": resolve_precision(cfg.precision)}
     if args.init:
         payload, _ = read_checkpoint(args.init)
         copied = transfer_weights(net, payload["state_dict"])

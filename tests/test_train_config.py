@@ -20,7 +20,7 @@ PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
 
 # What the stages produced for the embedded default before the builders moved into the library
 # (photometric added with the augmentation grid).
-TRAIN_SIMPLEBASELINE = {"steps": 1200, "batch_size": 32, "lr": 0.003, "weight_decay": 0.0001, "warmup_steps": 100,
+TRAIN_SIMPLEBASELINE = {"steps": 1500, "batch_size": 32, "lr": 0.003, "weight_decay": 0.0001, "warmup_steps": 100,
                         "scale_range": 0.2, "rotation_deg": 20, "flip_prob": 0.5, "photometric": "none", "precision": "auto", "seed": 0, "threads": 2}
 ADVMIX_TRAIN_S0 = {"steps": 200, "batch_size": 32, "lr": 0.001, "weight_decay": 0.0001, "warmup_steps": 20,
                    "scale_range": 0.2, "rotation_deg": 20, "flip_prob": 0.5, "photometric": "none", "precision": "auto", "seed": 1701110787,

@@ -160,15 +160,17 @@ def _checkpoint(root: Path, model: str, base_model: str) -> Path | None:
     return None
 
 
-def checkpoint_architecture(path: Path) -> dict:
-    """The architecture our checkpoints carry (``spec``), read without unpickling code
-    (``weights_only=True``); published ``.pth`` files carry none."""
+def checkpoint_architecture(path: Path) -> tuple[dict, dict]:
+    """The architecture (``spec``) and ``meta`` our checkpoints carry, read without unpickling
+    code (``weights_only=True``); published ``.pth`` files carry neither."""
     if path.suffix != ".pt":
-        return {}
+        return {}, {}
     import torch
 
     payload = torch.load(path, map_location="cpu", weights_only=True)
-    return payload.get("spec", {}) if isinstance(payload, dict) else {}
+    if not isinstance(payload, dict):
+        return {}, {}
+    return payload.get("spec", {}), payload.get("meta", {})
 
 
 def model_card(root: Path, meta: dict, scores: dict, page_dir: Path) -> str:
@@ -177,12 +179,13 @@ def model_card(root: Path, meta: dict, scores: dict, page_dir: Path) -> str:
     model, dataset = meta["model"], meta["dataset"]
     run = meta.get("run", {})
     ckpt = _checkpoint(root, model, run.get("base_model", model))
-    spec = checkpoint_architecture(ckpt) if ckpt else {}
+    spec, ckpt_meta = checkpoint_architecture(ckpt) if ckpt else ({}, {})
     arch = (f"ResNet-{spec['depth']} (width {spec['base_channels']}), deconv {spec['deconv_channels']}"
             if spec.get("depth") else "published checkpoint (mmpose)")
     facts = {"dataset": dataset, "architecture": arch, "head": meta.get("head", "?"),
              "input (h x w)": "x".join(str(v) for v in meta.get("input_size", [])),
-             "training": run.get("strategy", "clean") + (f", seed {run['seed']}" if run.get("seed") is not None else ""),
+             "training": run.get("strategy", "clean") + (f", seed {run['seed']}" if run.get("seed") is not None else "")
+             + (f", {ckpt_meta['precision']}" if ckpt_meta.get("precision") else ""),
              "flip test": "yes" if meta.get("flip_test") else "no",
              "checkpoint": (f"<code>{H.esc(_href(ckpt.relative_to(root), page_dir, root))}</code> sha256 "
                             f"<code>{file_digest(ckpt)[:16]}</code>") if ckpt else "not in this workspace"}
