@@ -107,7 +107,13 @@ def model_section(params: dict[str, Any], model: str) -> dict[str, Any]:
 
     from robustpose.models.registry import ModelSpec
 
-    sec = (params.get("model") or {}).get(model) or {}
+    models = params.get("model") or {}
+    if model not in models:
+        # DVC tracks model.<name> as the stage's params and, without it, stops with "Parameters
+        # 'model.<name>' are missing": say what to add instead
+        raise ParamsError(f"params.yaml: no section model.{model}; every trained model needs one (DVC tracks "
+                          f"it as the stage's params): add `{model}: {{}}` under `model:` for the defaults")
+    sec = models[model] or {}
     if not isinstance(sec, dict):
         raise ParamsError(f"params.yaml: model.{model} should be a mapping of overrides")
     arch = [f.name for f in fields(ModelSpec) if f.name != "name"]
@@ -175,6 +181,14 @@ TRAIN_SCHEMA = {"steps": int, "batch_size": int, "lr": float, "weight_decay": fl
 
 CORRUPT_SCHEMA = {"corruptions": list, "severities": list, "format": str, "jpeg_quality": int, "workers": int,
                   "on_bad_image": str}
+
+
+def on_bad_image(params: dict[str, Any]) -> str:
+    """``corrupt.on_bad_image`` alone, for stages that read images but not the corruption list
+    (attack@): validating the list would make them import, and depend on, the corrupt package."""
+    value = section(params, "corrupt", CORRUPT_SCHEMA)["on_bad_image"]
+    check_choice("corrupt.on_bad_image", value, ["error", "skip"])
+    return value
 
 
 def corrupt_section(params: dict[str, Any]) -> dict[str, Any]:

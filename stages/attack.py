@@ -38,7 +38,9 @@ def main(argv: list[str] | None = None) -> None:
     objective = A.PoseObjective(load_topdown(args.model, args.checkpoint, sha256=pinned),
                                 device=C.torch_device(grid.device))
     settings = grid.settings(C.seed(params), args.dataset)
-    crops = A.load_crops(args.data, annotations, objective.input_hw)
+    on_bad_image = C.on_bad_image(params)
+    skipped: list[str] = []
+    crops = A.load_crops(args.data, annotations, objective.input_hw, on_bad_image=on_bad_image, skipped=skipped)
     logging.info("attack %s (%s head) on %s: %d crops of %d images, %d conditions, on %s", label, objective.kind,
                  args.dataset, len(crops), len(annotations["images"]), len(grid.conditions), objective.device)
     t0 = time.time()
@@ -52,7 +54,8 @@ def main(argv: list[str] | None = None) -> None:
                 raise C.ParamsError(f"{args.universal_data}: no validation image is left for the universal "
                                     f"perturbation after the {len(annotations['images'])} attacked ones; "
                                     "lower attack.max_images or set attack.universal_eps: []")
-        uni = A.load_crops(args.universal_data, uni_ann, objective.input_hw, max_crops=grid.universal_max_crops)
+        uni = A.load_crops(args.universal_data, uni_ann, objective.input_hw, max_crops=grid.universal_max_crops,
+                           on_bad_image=on_bad_image)
         for eps in grid.universal_eps:
             t1 = time.time()
             universals[eps] = A.universal_perturbation(objective, uni, eps, settings, args.work, digest)
@@ -75,7 +78,8 @@ def main(argv: list[str] | None = None) -> None:
     results["meta"] = {"model": label, "architecture": args.model, "dataset": args.dataset,
                        **describe_model(args.model, args.checkpoint), "metric": scorer.primary,
                        "family": objective.kind, "checkpoint_sha256": digest, "crops": len(crops),
-                       "images": len(annotations["images"]), "boxes": "gt", "universal_data": args.universal_data,
+                       "images": len(annotations["images"]), "skipped_images": skipped, "boxes": "gt",
+                       "universal_data": args.universal_data,
                        "attack": grid.describe()}
     write_json_atomic(args.out, results)
     logging.info("attack@%s-%s: %d conditions in %.1f s -> %s", label, args.dataset, len(grid.conditions),

@@ -23,6 +23,7 @@ from robustpose.models.mmpose_inference import load_topdown
 from robustpose.models.net import PoseNet, checkpoint_payload
 
 
+ROOT = Path(__file__).resolve().parents[1]
 GRID = {
     "datasets": ["synthetic"],
     "runs": {},
@@ -60,12 +61,14 @@ def world(tmp_path_factory):
     return root
 
 
-def _params(root: Path, **attack) -> None:
+def _params(root: Path, on_bad_image: str = "error", **attack) -> None:
     runs = {"sb-synthetic": {"model": "simplebaseline_r18", "label": "sb", "checkpoint": str(root / "models/sb.pt"),
                              "dataset": "synthetic"},
             "dp-synthetic": {"model": "deeppose_r18", "label": "dp", "checkpoint": str(root / "models/dp.pt"),
                              "dataset": "synthetic"}}
-    (root / "params.yaml").write_text(yaml.safe_dump({"seed": 0, "attack": {**GRID, "runs": runs, **attack}}))
+    corrupt = {**yaml.safe_load((ROOT / "params.yaml").read_text())["corrupt"], "on_bad_image": on_bad_image}
+    (root / "params.yaml").write_text(yaml.safe_dump({"seed": 0, "corrupt": corrupt,
+                                                      "attack": {**GRID, "runs": runs, **attack}}))
 
 
 def _attack(root: Path, label: str, model: str, work: str = "work", out: str | None = None,
@@ -223,3 +226,33 @@ def test_reused_adversarials_count_every_later_use():
              Condition("igsm-t-100", 8), Condition("igsm-u-10", 8, "flip"), Condition("igsm-u-10", 8, "smooth"),
              Condition("igsm-u-100", 2), Condition("pgd-u-100", 8)]
     assert reused_adversarials(conds) == {"igsm-u-10@8": 3, "igsm-t-20@8": 1}
+
+
+def test_unreadable_val_images_stop_the_attack_or_count_as_missed(world, monkeypatch, tmp_path):
+    """``corrupt.on_bad_image``: ``error`` names every unreadable image in one line with their
+    count; ``skip`` attacks the rest and scores the skipped people as missed in every condition
+    (they stay in the scored set with no prediction)."""
+    import shutil
+
+    root = tmp_path / "w"
+    shutil.copytree(world, root, ignore=shutil.ignore_patterns("work*", "univ*", "transfer*"))
+    monkeypatch.chdir(root)
+    _params(root, grid={"fgsm-u": [8]}, defended=[], transfer=[], universal_eps=[])
+    before = _attack(root, "sb", "simplebaseline_r18", work="before")["meta"]
+    val = json.loads((root / "data/val/annotations.json").read_text())
+    names = [im["file_name"] for im in sorted(val["images"], key=lambda im: im["id"])][:2]
+    for name in names:
+        (root / "data/val/images" / name).write_bytes(b"not an image")
+    with pytest.raises(ValueError) as stop:   # C.run prints it as the stage's one-line error
+        _attack(root, "sb", "simplebaseline_r18", work="error")
+    line = str(stop.value)
+    assert "2 unreadable image(s)" in line and all(n in line for n in names) and "\n" not in line
+    _params(root, on_bad_image="skip", grid={"fgsm-u": [8]}, defended=[], transfer=[], universal_eps=[])
+    out = _attack(root, "sb", "simplebaseline_r18", work="skip")
+    assert sorted(out["meta"]["skipped_images"]) == sorted(names)
+    # the skipped images' people are not attacked, but every image stays in the scored set
+    skipped_ids = {im["id"] for im in val["images"] if im["file_name"] in names}
+    people = sum(a["image_id"] in skipped_ids for a in val["annotations"] if not a.get("iscrowd"))
+    assert people > 0 and out["meta"]["crops"] == before["crops"] - people
+    assert out["meta"]["images"] == before["images"] == len(val["images"])
+    assert out["clean"]["metric"]["AP"] is not None and "8" in out["attacks"]["fgsm-u"]

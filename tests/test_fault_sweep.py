@@ -115,6 +115,9 @@ def test_a_bad_per_model_override_names_its_key(workspace, tmp_path, override, f
     (lambda p: p["lift"].update(steps=-1), ("steps",)),
     (lambda p: p["attack"].update(device="tpu"), ("attack.device",)),
     (lambda p: p["synthetic_animals"].update(max_animals=0), ("synthetic_animals",)),
+    # a model added to `models:` without its own section: DVC would say "Parameters
+    # 'model.deeppose_r18' are missing" at its stage; params_check says what to add
+    (lambda p: p["model"].pop("deeppose_r18"), ("no section model.deeppose_r18", "deeppose_r18: {}")),
 ])
 def test_the_params_check_stage_refuses_any_bad_section(tmp_path, change, fragments):
     """params_check (first in the DAG) validates what every stage will read, so a bad value stops

@@ -5,6 +5,7 @@ I/O lives here (images are read from the prepared split); everything below it ta
 from __future__ import annotations
 
 import copy
+import logging
 import os
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from robustpose.data.coco_format import instances_by_image
 from robustpose.data.images import read_image
 from robustpose.data.keypoints import sigmas_for
 from robustpose.evaluate.scoring import Scorer
+
+log = logging.getLogger(__name__)
 
 
 def _with_images(annotations: dict, keep: set) -> dict:
@@ -44,22 +47,45 @@ def other_images(annotations: dict, exclude: dict) -> dict:
 
 
 def load_crops(data_dir: str | os.PathLike, annotations: dict, input_hw: tuple[int, int],
-               max_crops: int = 0) -> K.CropSet:
+               max_crops: int = 0, on_bad_image: str = "error", skipped: list[str] | None = None) -> K.CropSet:
     """The crop set of a prepared split (``<data_dir>/images/``), images in id order; at most
-    ``max_crops`` people (0 = all), taken image by image."""
+    ``max_crops`` people (0 = all), taken image by image.
+
+    An unreadable image stops it (``on_bad_image="error"``: one error naming every such image,
+    with their count) or is left out (``"skip"``, as ``corrupt.on_bad_image``): its people get no
+    crop, so the attack scores count them as missed in every condition, clean included, as the
+    evaluate stage does. The file names left out are appended to ``skipped`` when given.
+    """
+    if on_bad_image not in ("error", "skip"):
+        raise ValueError(f"on_bad_image must be 'error' or 'skip', got {on_bad_image!r}")
     by_image = instances_by_image(annotations)
-    images, instances, count = [], [], 0
+    images, instances, bad, count = [], [], [], 0
     for im in sorted(annotations["images"], key=lambda im: im["id"]):
         people = by_image[im["id"]]
         if not people:
             continue
         if max_crops and count + len(people) > max_crops:
             people = people[:max_crops - count]
-        images.append(read_image(Path(data_dir) / "images" / im["file_name"]))
+        path = Path(data_dir) / "images" / im["file_name"]
+        try:
+            image = read_image(path)
+        except ValueError as err:   # "<path>: <reason>", the reason often naming the path again
+            bad.append((im["file_name"], str(err).split(": ", 1)[-1].replace(f" '{path}'", "")))
+            continue
+        images.append(image)
         instances.append(people)
         count += len(people)
         if max_crops and count >= max_crops:
             break
+    listed = "; ".join(f"{name} ({reason})" for name, reason in bad)
+    if bad and on_bad_image == "error":
+        raise ValueError(f"{Path(data_dir) / 'images'}: {len(bad)} unreadable image(s): {listed} "
+                         "(corrupt.on_bad_image: skip leaves them out and counts their people as missed)")
+    if bad:
+        log.warning("%s: left out %d unreadable image(s), their people count as missed: %s",
+                    Path(data_dir) / "images", len(bad), listed)
+        if skipped is not None:
+            skipped.extend(name for name, _ in bad)
     return K.crop_set(images, instances, input_hw)
 
 

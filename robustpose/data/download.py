@@ -199,6 +199,11 @@ def _transfer_once(url: str, part: Path, dest: Path, size: int | None, chunk: in
             raise DownloadError(f"{dest}: unexpected HTTP status {status} from {url}")
         length = response.headers.get("Content-Length")
         expected_body = int(length) if length and length.isdigit() else None
+        if size is not None and expected_body is not None and offset + expected_body != size:
+            # the server announces another file (a changed mirror, an error body): say so now,
+            # not after downloading gigabytes of it; nothing of this response is written
+            raise ValueError(f"{dest}: size mismatch (expected {size} bytes, {url} announces "
+                             f"{offset + expected_body}); refusing to download it")
         total = size if size is not None else (offset + expected_body if expected_body is not None else None)
         received = 0
         with open(part, mode) as fh, tqdm(total=total, initial=offset, unit="B", unit_scale=True,
