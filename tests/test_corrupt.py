@@ -185,18 +185,35 @@ def test_changed_corruption_code_never_reuses_old_files(tmp_path, monkeypatch):
 
 
 def test_unreadable_source_image_is_a_one_line_error_or_skipped(tmp_path):
-    ann = _tiny_dataset(tmp_path / "src", n=3)
+    ann = _tiny_dataset(tmp_path / "src", n=4)
     (tmp_path / "src" / "images" / "img_1.png").write_bytes(b"\x89PNG\r\n\x1a\ntruncated")
+    (tmp_path / "src" / "images" / "img_3.png").write_bytes(b"")
     job = CorruptJob(str(tmp_path / "src" / "images"), str(tmp_path / "out"), "toy", "contrast", seed=0)
-    with pytest.raises(ValueError, match=r"img_1\.png: unreadable image") as err:
-        corrupt_dataset(job, ann, [1], workers=2)
-    assert "\n" not in str(err.value)
+    with pytest.raises(ValueError, match=r"2 unreadable source image\(s\): .*img_1\.png: unreadable image") as err:
+        corrupt_dataset(job, ann, [1, 2], workers=2)
+    # every unreadable image named once (not once per severity), in one line, with the way out
+    assert "\n" not in str(err.value) and str(err.value).count("img_3.png:") == 1
+    assert "on_bad_image: skip" in str(err.value)
     assert (tmp_path / "out" / "1" / "img_0.png").exists()   # finished work is kept
+    assert not (tmp_path / "out" / "manifest.json").exists()   # ... but the stage did not finish
     skip = CorruptJob(str(tmp_path / "src" / "images"), str(tmp_path / "out"), "toy", "contrast", seed=0,
                       on_bad_image="skip")
     manifest = corrupt_dataset(skip, ann, [1])
-    assert manifest["1/img_1.png"].startswith("skipped: ") and len(manifest) == 3
+    assert manifest["1/img_1.png"].startswith("skipped: ") and len(manifest) == 4
     assert not (tmp_path / "out" / "1" / "img_1.png").exists()
+
+
+def test_a_damaged_output_of_an_earlier_run_is_written_again(tmp_path, caplog):
+    """A persisted corrupt directory whose file was damaged after the run (disk, a hand edit):
+    the rerun says so and writes it again, instead of stopping on it."""
+    ann = _tiny_dataset(tmp_path / "src", n=2)
+    job = CorruptJob(str(tmp_path / "src" / "images"), str(tmp_path / "out"), "toy", "fog", seed=0)
+    first = corrupt_dataset(job, ann, [1])
+    damaged = tmp_path / "out" / "1" / "img_1.png"
+    damaged.write_bytes(damaged.read_bytes()[:40])
+    with caplog.at_level("WARNING"):
+        assert corrupt_dataset(job, ann, [1]) == first
+    assert any("img_1.png" in r.message and "writing it again" in r.message for r in caplog.records)
 
 
 def test_example_images_are_the_files_the_stage_wrote(tmp_path):

@@ -108,18 +108,28 @@ def _apply_reference(job: CorruptJob, image: np.ndarray, file_name: str, severit
         np.random.set_state(state)
 
 
+# a manifest value of an unreadable source under on_bad_image="error" (never written to disk)
+UNREADABLE = "unreadable: "
+
+
 def _one(job: CorruptJob, file_name: str, severity: int, context: dict) -> tuple[str, str]:
     """Corrupt one image at one severity; returns (manifest key, pixel digest)."""
     relative = output_name(file_name, job.fmt)   # keeps a sub-folder of the file name
     out_path = Path(job.out_dir) / str(severity) / relative
     key = f"{severity}/{Path(relative).as_posix()}"
-    if out_path.exists():  # atomic writes: an existing file is complete
-        return key, pixel_digest(read_image(out_path))
+    if out_path.exists():  # atomic writes: an existing file is complete, unless damaged since
+        try:
+            return key, pixel_digest(read_image(out_path))
+        except ValueError as err:
+            log.warning("%s; an output of an earlier run, damaged since: writing it again", err)
+            out_path.unlink()
     try:
         image = read_image(Path(job.src_images) / file_name)
     except ValueError as err:
+        # under "error" the other images are still done (and kept for the rerun), so that one
+        # message can name every unreadable source at once
         if job.on_bad_image == "error":
-            raise
+            return key, f"{UNREADABLE}{err}"
         log.warning("skipped %s", err)
         return key, f"skipped: {err}"
     rng = rng_for(job.seed, job.dataset, file_name, job.corruption, severity)
@@ -244,6 +254,10 @@ def corrupt_dataset(job: CorruptJob, annotations: str | os.PathLike | dict, seve
         if pool is not None:
             pool.shutdown(cancel_futures=True)
             cv2.setNumThreads(cv2_threads)
+    unreadable = sorted({v[len(UNREADABLE):] for v in manifest.values() if v.startswith(UNREADABLE)})
+    if unreadable:   # no manifest: the stage has not finished
+        raise ValueError(f"{job.src_images}: {len(unreadable)} unreadable source image(s): {'; '.join(unreadable)} "
+                         "(corrupt.on_bad_image: skip records them and scores their people as missed)")
     write_json_atomic(Path(job.out_dir) / "manifest.json", dict(sorted(manifest.items())))
     skipped = sum(v.startswith("skipped") for v in manifest.values())
     log.info("corrupted %d images of %s with %s -> %s%s", total - skipped, job.dataset, job.corruption,
