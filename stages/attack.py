@@ -21,6 +21,29 @@ from robustpose.evaluate.scoring import scorer_for
 from robustpose.models.mmpose_inference import check_layout, describe_model, load_topdown
 
 
+def _universals(args, grid, objective, settings, annotations: dict, digest: str, on_bad_image: str) -> dict:
+    """eps -> the universal perturbation fitted on ``--universal-data`` (the train split, or at
+    paper scale the val images that are not attacked)."""
+    universals: dict = {}
+    if not grid.universal_eps:
+        return universals
+    uni_ann = load_annotations(f"{args.universal_data}/annotations.json")
+    if Path(args.universal_data).resolve() == Path(args.data).resolve():
+        uni_ann = A.other_images(uni_ann, annotations)   # paper scale: no train split, fit on the rest
+        if not uni_ann["annotations"]:
+            raise C.ParamsError(f"{args.universal_data}: no validation image is left for the universal "
+                                f"perturbation after the {len(annotations['images'])} attacked ones; "
+                                "lower attack.max_images or set attack.universal_eps: []")
+    uni = A.load_crops(args.universal_data, uni_ann, objective.input_hw, max_crops=grid.universal_max_crops,
+                       on_bad_image=on_bad_image)
+    for eps in grid.universal_eps:
+        t1 = time.time()
+        universals[eps] = A.universal_perturbation(objective, uni, eps, settings, args.work, digest)
+        logging.info("universal perturbation, eps %g, over %d crops of %s: %.1f s", eps, len(uni),
+                     args.universal_data, time.time() - t1)
+    return universals
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = C.stage_parser("attack one model on one dataset",
                             ("--model", "--dataset", "--checkpoint", "--data", "--universal-data", "--work", "--out"),
@@ -45,22 +68,7 @@ def main(argv: list[str] | None = None) -> None:
                  args.dataset, len(crops), len(annotations["images"]), len(grid.conditions), objective.device)
     t0 = time.time()
     digest = file_digest(args.checkpoint)
-    universals = {}
-    if grid.universal_eps:
-        uni_ann = load_annotations(f"{args.universal_data}/annotations.json")
-        if Path(args.universal_data).resolve() == Path(args.data).resolve():
-            uni_ann = A.other_images(uni_ann, annotations)   # paper scale: no train split, fit on the rest
-            if not uni_ann["annotations"]:
-                raise C.ParamsError(f"{args.universal_data}: no validation image is left for the universal "
-                                    f"perturbation after the {len(annotations['images'])} attacked ones; "
-                                    "lower attack.max_images or set attack.universal_eps: []")
-        uni = A.load_crops(args.universal_data, uni_ann, objective.input_hw, max_crops=grid.universal_max_crops,
-                           on_bad_image=on_bad_image)
-        for eps in grid.universal_eps:
-            t1 = time.time()
-            universals[eps] = A.universal_perturbation(objective, uni, eps, settings, args.work, digest)
-            logging.info("universal perturbation, eps %g, over %d crops of %s: %.1f s", eps, len(uni),
-                         args.universal_data, time.time() - t1)
+    universals = _universals(args, grid, objective, settings, annotations, digest, on_bad_image)
     targets = A.targets_for(objective, crops, annotations, scorer, settings.seed, args.dataset,
                             settings.batch_size, settings.flip_test) if grid.targeted else None
     run = A.AttackRun(objective, crops, annotations, scorer, targets, settings, args.work, digest,

@@ -155,6 +155,21 @@ def _discard(part: Path, message: str) -> None:
 # --------------------------------------------------------------------------------------------
 # download
 # --------------------------------------------------------------------------------------------
+def _announced_body(length: str | None, dest: Path, url: str, size: int | None, offset: int) -> int | None:
+    """The body length a response announces (None when it does not), refused at once when the
+    whole file it implies is not the expected ``size``: a changed mirror or an error body is
+    named before gigabytes of it are downloaded, and nothing of it is written.
+
+    Raises:
+        ValueError: the announced size differs from ``size`` (wrong content: no retry).
+    """
+    body = int(length) if length and length.isdigit() else None
+    if size is not None and body is not None and offset + body != size:
+        raise ValueError(f"{dest}: size mismatch (expected {size} bytes, {url} announces {offset + body}); "
+                         "refusing to download it")
+    return body
+
+
 def _transfer_once(url: str, part: Path, dest: Path, size: int | None, chunk: int, timeout: float,
                    progress: bool) -> None:
     """One HTTP request appending to ``part``, until the server has sent everything.
@@ -197,13 +212,7 @@ def _transfer_once(url: str, part: Path, dest: Path, size: int | None, chunk: in
             mode, offset = "wb", 0
         else:
             raise DownloadError(f"{dest}: unexpected HTTP status {status} from {url}")
-        length = response.headers.get("Content-Length")
-        expected_body = int(length) if length and length.isdigit() else None
-        if size is not None and expected_body is not None and offset + expected_body != size:
-            # the server announces another file (a changed mirror, an error body): say so now,
-            # not after downloading gigabytes of it; nothing of this response is written
-            raise ValueError(f"{dest}: size mismatch (expected {size} bytes, {url} announces "
-                             f"{offset + expected_body}); refusing to download it")
+        expected_body = _announced_body(response.headers.get("Content-Length"), dest, url, size, offset)
         total = size if size is not None else (offset + expected_body if expected_body is not None else None)
         received = 0
         with open(part, mode) as fh, tqdm(total=total, initial=offset, unit="B", unit_scale=True,
