@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     annotations = A.first_images(load_annotations(f"{args.data}/annotations.json"), grid.max_images)
     scorer = scorer_for(args.dataset, annotations)
     device = C.torch_device(grid.device)
+    on_bad_image = C.on_bad_image(params)   # the crops attack@ made: unreadable images left out alike
     members = []
     for run in runs:
         label = run.get("label", run["model"])
@@ -44,7 +45,8 @@ def main(argv: list[str] | None = None) -> None:
         objective = A.PoseObjective(load_topdown(run["model"], run["checkpoint"],
                                                              sha256=C.pinned_sha256(params, run["model"])), device=device)
         members.append(Member(label=label, family=objective.kind, objective=objective,
-                              crops=A.load_crops(args.data, annotations, objective.input_hw),
+                              crops=A.load_crops(args.data, annotations, objective.input_hw,
+                                                 on_bad_image=on_bad_image),
                               clean=results["clean"]["metric"][scorer.primary],
                               work_dir=Path(args.attack) / label / args.dataset))
     t0 = time.time()
