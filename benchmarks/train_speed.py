@@ -36,11 +36,10 @@ sys.path.insert(0, str(ROOT))
 from robustpose.data.synthetic import SyntheticConfig  # noqa: E402
 from robustpose.models import model_spec  # noqa: E402
 from robustpose.models.net import PoseNet  # noqa: E402
-from robustpose.seeding import rng_for  # noqa: E402
 from robustpose.train.config import model_overrides, train_config  # noqa: E402
 from robustpose.train.precision import resolve_precision  # noqa: E402
 from robustpose.train.synthetic_trainset import synthetic_trainset  # noqa: E402
-from robustpose.train.topdown import TrainConfig, TrainSet, lr_at, make_batch, train_topdown  # noqa: E402
+from robustpose.train.topdown import TrainConfig, TrainSet, batch_for_step, lr_at, train_topdown  # noqa: E402
 
 
 def reference_loop(net: PoseNet, data: TrainSet, cfg: TrainConfig, stamps: list[float]) -> None:
@@ -49,9 +48,7 @@ def reference_loop(net: PoseNet, data: TrainSet, cfg: TrainConfig, stamps: list[
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=False)
     net.train()
     for step in range(cfg.steps):
-        rng = rng_for(cfg.seed, net.spec.name, "step", step)
-        idx = rng.integers(0, len(data.instances), size=cfg.batch_size)
-        x, y = make_batch(net, data, idx, rng, cfg)
+        x, y = batch_for_step(net, data, cfg, step)
         for group in opt.param_groups:
             group["lr"] = lr_at(step, cfg)
         loss = net.loss(net(x), y)
