@@ -6,8 +6,11 @@ Single thread (numpy/BLAS, OpenCV and numba are pinned to one thread before they
 implementations warmed up first (numba compilation is reported separately, from a cold cache in
 a subprocess), then every image x corruption x severity is timed for the library and for us,
 interleaved, so machine-speed drift hits both alike. Images: the JPEGs of --image-dir (e.g. a few
-COCO val2017 images) resized to --size, topped up with synthetic scenes of that size. The last line is
-``speedup: <library time / robustpose time>`` over the whole grid.
+COCO val2017 images) resized to --size, topped up with synthetic scenes of that size. Then
+robustpose alone on params.yaml's whole corruption list (PoseBench's three included, mask on two
+person boxes): the seconds per megapixel of one image's grid that ``robustpose.profiles`` turns
+into the paper scale's CPU-hours (``CORRUPT_SECONDS_PER_MEGAPIXEL``). The last line is
+``speedup: <library time / robustpose time>`` over the ImageNet-C grid.
 """
 from __future__ import annotations
 
@@ -71,6 +74,25 @@ def cold_compile_seconds() -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def params_grid_seconds(images: list[np.ndarray]) -> dict[str, float]:
+    """Seconds per image of every corruption of params.yaml at every severity (robustpose, one thread)."""
+    import yaml
+
+    names = yaml.safe_load((ROOT / "params.yaml").read_text())["corrupt"]["corruptions"]
+    h, w = images[0].shape[:2]
+    boxes = np.array([[0.15 * w, 0.1 * h, 0.45 * w, 0.95 * h], [0.55 * w, 0.2 * h, 0.85 * w, 0.9 * h]])
+    context = {"boxes": boxes, "keypoints": None}
+    seconds = {n: 0.0 for n in names}
+    for name in names:
+        corrupt.apply(images[0], name, 3, 0, context)   # warm-up
+        for i, img in enumerate(images):
+            for sev in corrupt.SEVERITIES:
+                t = time.perf_counter()
+                corrupt.apply(img, name, sev, rng_for(0, "bench", i, name, sev), context)
+                seconds[name] += (time.perf_counter() - t) / len(images)
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=4)
@@ -112,6 +134,13 @@ def main() -> None:
               f"{lib_t[name] / our_t[name]:7.1f}")
     total_lib, total_our = sum(lib_t.values()), sum(our_t.values())
     print(f"{'per image, whole grid':20s} {total_lib / len(images):10.2f}s {total_our / len(images):13.2f}s")
+    grid = params_grid_seconds(images)
+    from robustpose.profiles import CORRUPT_SECONDS_PER_MEGAPIXEL
+
+    megapixels = hw[0] * hw[1] / 1e6
+    print(f"robustpose, params.yaml's {len(grid)} corruptions x 5 severities: {sum(grid.values()):.2f} s per image, "
+          f"{sum(grid.values()) / megapixels:.2f} s per megapixel "
+          f"(robustpose.profiles.CORRUPT_SECONDS_PER_MEGAPIXEL = {CORRUPT_SECONDS_PER_MEGAPIXEL})")
     print(f"speedup: {total_lib / total_our:.2f}")
 
 

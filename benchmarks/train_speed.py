@@ -10,9 +10,10 @@ in-memory synthetic training set, from the same initial weights:
 * **reference**: the loop as it was before the speed work, and as one writes it first: make the
   batch (crop, warp, encode targets), float32 forward and backward, AdamW (for-loop), read the
   loss back every step;
-* **ours**: ``robustpose.train.topdown.train_topdown`` (batches prepared in a thread while the
-  previous one trains, bfloat16 autocast where the CPU multiplies bfloat16 natively, foreach
-  AdamW, the loss read back only when logged).
+* **ours**: ``robustpose.train.topdown.train_topdown`` (bfloat16 autocast where the CPU
+  multiplies bfloat16 natively, foreach AdamW, the loss read back only when logged). Both draw
+  their batches with ``topdown.batch_for_step`` (vectorised targets, the flip folded into the
+  warp), so the ratio is the training loop's alone.
 
 The loops alternate over ``--rounds`` so drift in machine speed hits both alike; the first
 ``--warmup`` steps of each run are not timed. The last line is

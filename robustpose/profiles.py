@@ -26,13 +26,20 @@ class DatasetScale:
     val_images: int
     image_kb: float
     source_note: str
+    megapixels: float = 0.28   # mean image size: COCO's (~640x480, often smaller)
 
+
+# One image's corruption grid (params.yaml's 18 corruptions x 5 severities), robustpose, one
+# thread, per megapixel: measured by benchmarks/corrupt_speed.py (its "s per megapixel" line; the
+# README's paper-scale table is this times each split's images and megapixels). Re-measure and
+# update it when the corruption code changes speed.
+CORRUPT_SECONDS_PER_MEGAPIXEL = 7.86   # 2026-12-07, AMD EPYC (2 cores), 4 COCO val images at 480x640
 
 # Approximate sizes of the evaluated splits (for the plan only; nothing is computed from them).
 DATASET_SCALE = {
     "coco": DatasetScale(5000, 163, "val2017: 815.6 MB / 5000 images (cocodataset.org)"),
     "ochuman": DatasetScale(2500, 131, "OCHuman val; 667 MB / 5081 images"),
-    "mpii": DatasetScale(2729, 516, "mpii_val.json: 2958 people in 2729 images; 12.9 GB / 24984 images"),
+    "mpii": DatasetScale(2729, 516, "mpii_val.json: 2958 people in 2729 images; 12.9 GB / 24984 images", 0.92),
     "ap10k": DatasetScale(1002, 163, "val split 1 of 10,015 images split 7:1:2; image size assumed COCO-like"),
 }
 # Downloads whose exact size nobody publishes: the approximate size the publishers state.
@@ -146,6 +153,14 @@ def _size(n: float | None) -> str:
     return f"{int(n)} B" if unit == "B" else f"{n:.1f} {unit}"
 
 
+def corrupt_cpu_hours(scale: DatasetScale, pairs: int) -> float:
+    """Single-thread hours to corrupt a split with ``pairs`` (corruption, severity) pairs
+    (``corrupt.workers`` processes divide the wall time, not this), from the measured grid cost;
+    the grid of the 18 x 5 the constant was measured on is assumed uniform across its pairs."""
+    per_pair = CORRUPT_SECONDS_PER_MEGAPIXEL / (18 * 5)
+    return scale.val_images * scale.megapixels * per_pair * pairs / 3600
+
+
 def plan(params: dict[str, Any], crops_per_second: float = 400.0) -> list[str]:
     """Lines describing what ``dvc repro`` on ``params`` downloads, writes and computes."""
     from robustpose.models.fetch import published_file_name
@@ -181,8 +196,10 @@ def plan(params: dict[str, Any], crops_per_second: float = 400.0) -> list[str]:
         scale = DATASET_SCALE.get(dataset)
         if scale:
             n = scale.val_images * (conditions - 1)
+            cpu_hours = corrupt_cpu_hours(scale, len(corruptions) * len(severities))
             lines.append(f"  {dataset}: ~{scale.val_images} images -> ~{n:,} corrupted images, "
-                         f"~{_size(n * scale.image_kb * 1000)} on disk ({scale.source_note})")
+                         f"~{_size(n * scale.image_kb * 1000)} on disk, ~{cpu_hours:.1f} CPU-hours "
+                         f"({scale.source_note})")
     pairs = params.get("pretrained_evaluations", {}) or {}
     if pairs:
         lines.append(f"evaluation (evaluate_pretrained@): {len(pairs)} model-dataset pairs x {conditions} conditions:")
@@ -226,4 +243,4 @@ def _attack_plan(params: dict[str, Any], crops_per_second: float) -> list[str]:
     return lines
 
 
-__all__ = ["DATASET_SCALE", "REPLACED", "deep_merge", "expand_profile", "model_layout", "plan"]
+__all__ = ["CORRUPT_SECONDS_PER_MEGAPIXEL", "DATASET_SCALE", "REPLACED", "corrupt_cpu_hours", "deep_merge", "expand_profile", "model_layout", "plan"]

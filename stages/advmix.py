@@ -20,7 +20,6 @@ import torch
 
 from robustpose._io import write_bytes_atomic, write_json_atomic
 from robustpose.models.net import checkpoint_payload, load_checkpoint
-from robustpose.report.figures import plot_mixing_examples, save_figure
 from robustpose.train.advmix import (STRATEGIES, generator_payload, mix_config_from_params, mixing_examples,
                                      student_from_teacher, train_advmix)
 from robustpose.train.config import advmix_train_config
@@ -69,6 +68,7 @@ def main(argv: list[str] | None = None) -> None:
         live.summary = {"train_seconds": round(time.time() - t0, 1), "steps": cfg.steps,
                         **{k: v for k, v in stats["final"].items() if k.startswith("attn_")}}
     examples = mixing_examples(student.spec, generator, data, cfg, mix, step=cfg.steps - 1)
+    from robustpose.report.figures import plot_mixing_examples, save_figure   # seaborn: ~4 s, only here
     save_figure(plot_mixing_examples(examples, f"{args.model}: {args.strategy}"), f"{args.live}/mixing.png")
     write_json_atomic(f"{args.live}/history.json", stats)
     buf = io.BytesIO()

@@ -92,7 +92,8 @@ def generate(name: str, sec: dict, seed: int, out: str) -> None:
     _, write_split = GENERATORS[name]
     cfg = generator_config(name, sec)
     for split, n in (("train", sec["n_train"]), ("val", sec["n_val"])):
-        path = write_split(f"{out}/{split}", cfg, seed, split, n)
+        # every core renders (0): an image draws only from its own index's generator
+        path = write_split(f"{out}/{split}", cfg, seed, split, n, workers=0)
         logging.info("wrote %d %s images -> %s", n, split, path)
 
 

@@ -249,3 +249,39 @@ def test_killed_midway_then_resumed_equals_an_uninterrupted_run(tmp_path):
     fresh = corrupt_dataset(CorruptJob(src, str(tmp_path / "fresh"), "toy", "glass_blur", seed=4), ann,
                             [1, 2, 3, 4, 5], workers=2)
     assert resumed == fresh and len(fresh) == 120
+
+
+def test_a_corruption_dropped_from_params_leaves_the_dataset_output(tmp_path):
+    """All corruptions of a dataset share one persisted DVC output: a dropped one's folder must go,
+    a folder that no corruption job wrote (no job.json) stays."""
+    from robustpose.corrupt.dataset import remove_stale_corruptions
+
+    ann = _tiny_dataset(tmp_path / "src", n=1)
+    for name in ("fog", "contrast"):
+        corrupt_dataset(CorruptJob(str(tmp_path / "src" / "images"), str(tmp_path / "out" / name), "toy", name,
+                                   seed=0), ann, [1])
+    (tmp_path / "out" / "notes").mkdir()
+    assert remove_stale_corruptions(tmp_path / "out", keep=["fog"]) == ["contrast"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["fog", "notes"]
+    assert remove_stale_corruptions(tmp_path / "missing", keep=[]) == []
+
+
+def test_the_stage_writes_every_corruption_of_params_and_only_those(tmp_path):
+    """`stages/corrupt.py` (one DVC stage per dataset) loops over params' corruptions; the digest of
+    each equals what a single-corruption job writes."""
+    ann = _tiny_dataset(tmp_path / "src", n=2)
+    params = {"seed": 0, "corrupt": {"corruptions": ["fog", "mask"], "severities": [2], "format": "png",
+                                     "jpeg_quality": 75, "workers": 1, "on_bad_image": "error"}}
+    import yaml
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    out = tmp_path / "out"
+    (out / "contrast").mkdir(parents=True)
+    (out / "contrast" / "job.json").write_text("{}")   # a corruption of an earlier params.yaml
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run([sys.executable, str(root / "stages" / "corrupt.py"), "--dataset", "toy", "--data",
+                          str(tmp_path / "src"), "--out", str(out)], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert sorted(p.name for p in out.iterdir()) == ["fog", "mask"]
+    alone = corrupt_dataset(CorruptJob(str(tmp_path / "src" / "images"), str(tmp_path / "alone"), "toy", "mask",
+                                       seed=0), ann, [2])
+    assert json.loads((out / "mask" / "manifest.json").read_text()) == alone

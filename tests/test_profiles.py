@@ -14,7 +14,8 @@ from test_download import host  # noqa: F401  (the local HTTP host fixture of th
 from robustpose.models.fetch import MIRROR_ENV, checkpoint_url, fetch_checkpoint, published_file_name
 from robustpose.models.pretrained import list_pretrained, pretrained_model
 from robustpose.data.keypoints import layout_for
-from robustpose.profiles import deep_merge, expand_profile, model_layout, plan
+from robustpose.profiles import (CORRUPT_SECONDS_PER_MEGAPIXEL, DATASET_SCALE, corrupt_cpu_hours, deep_merge,
+                                 expand_profile, model_layout, plan)
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
@@ -102,6 +103,22 @@ def test_plan_counts_downloads_and_work():
     assert "adversarial attacks (attack@): 7 runs" in text and "426 passes a crop" in text
 
 
+def test_corruption_cpu_hours_follow_the_measured_grid_cost_and_the_readme_quotes_them():
+    """The plan's CPU-hours are images x megapixels x the benchmark's seconds per megapixel; the
+    README's paper-scale table must show what the plan computes (a number copied by hand drifts)."""
+    coco = DATASET_SCALE["coco"]
+    assert corrupt_cpu_hours(coco, 90) == pytest.approx(5000 * 0.28 * CORRUPT_SECONDS_PER_MEGAPIXEL / 3600)
+    assert corrupt_cpu_hours(coco, 45) == pytest.approx(corrupt_cpu_hours(coco, 90) / 2)
+    text = "\n".join(plan(expand_profile(PARAMS, PAPER)))
+    readme = (ROOT / "README.md").read_text()
+    rows = {"coco": "| COCO val2017 |", "ochuman": "| OCHuman val |", "mpii": "| MPII val |", "ap10k": "| AP-10K val |"}
+    for dataset, row_start in rows.items():
+        hours = corrupt_cpu_hours(DATASET_SCALE[dataset], 90)
+        assert f"~{hours:.1f} CPU-hours" in text
+        row = next(line for line in readme.splitlines() if line.startswith(row_start))
+        assert row.rstrip().endswith(f"| ~{hours:.1f} CPU-hours |"), (row, hours)
+
+
 def test_apply_then_dvc_dry_run_lists_the_paper_stages(tmp_path):
     """`stages/params_profile.py apply` writes params that DVC accepts; `dvc repro --dry` plans fetch + evaluation."""
     for f in ("dvc.yaml", "params.yaml"):
@@ -118,7 +135,7 @@ def test_apply_then_dvc_dry_run_lists_the_paper_stages(tmp_path):
     names = set(listed.stdout.split())
     assert "fetch@hrnet_w32_256x192" in names
     assert "evaluate_pretrained@mpii_hrnet_w32_256x256-mpii" in names
-    assert "corrupt@coco-mask" in names and "prepare@ap10k" in names
+    assert "corrupt@coco" in names and "prepare@ap10k" in names
     assert {"attack@deeppose_res50_256x192-coco", "attack_transfer@mpii", "attack_report"} <= names
     assert not any(n.startswith(("train@", "evaluate@", "advmix@", "evaluate_advmix@", "prepare@synthetic"))
                    for n in names)

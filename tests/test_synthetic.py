@@ -184,6 +184,14 @@ def test_write_split_is_deterministic(tmp_path):
     assert all(tree_a[k] != tree_c[k] for k in tree_a if k.startswith("images/"))
 
 
+def test_write_split_bytes_do_not_depend_on_the_rendering_processes(tmp_path):
+    """prepare@ renders on every core: 2 forked workers must write the bytes 1 process writes."""
+    cfg = SyntheticConfig(image_height=64, image_width=64)
+    write_split(tmp_path / "one", cfg, 3, "val", 5)
+    write_split(tmp_path / "two", cfg, 3, "val", 5, workers=2)
+    assert _read_tree(tmp_path / "one") == _read_tree(tmp_path / "two")
+
+
 def test_written_annotations_load_in_pycocotools(tmp_path):
     from pycocotools.coco import COCO
 

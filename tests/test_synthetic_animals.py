@@ -294,6 +294,14 @@ def digests() -> tuple[dict[str, str], dict[str, str]]:
     return in_process, json.loads(out.stdout)
 
 
+def test_write_split_bytes_do_not_depend_on_the_rendering_processes(tmp_path):
+    """prepare@ renders on every core: 2 forked workers must write the bytes 1 process writes."""
+    cfg = AnimalConfig(image_height=64, image_width=64)
+    write_split(tmp_path / "one", cfg, 3, "val", 5)
+    write_split(tmp_path / "two", cfg, 3, "val", 5, workers=2)
+    assert _read_tree(tmp_path / "one") == _read_tree(tmp_path / "two")
+
+
 def test_lowered_simd_gives_the_same_bytes(digests):
     default, lowered = digests
     assert len(default) >= 5

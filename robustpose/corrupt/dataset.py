@@ -211,6 +211,23 @@ def _claim_output_dir(job: CorruptJob, stamp: dict) -> None:
         stale.unlink()
 
 
+def remove_stale_corruptions(out_root: str | os.PathLike, keep: Iterable[str]) -> list[str]:
+    """Delete the sub-folders of ``out_root`` that a corruption job wrote (they hold a
+    ``job.json``) for a corruption not in ``keep``; returns their names.
+
+    Why: a dataset's corruptions share one persisted DVC output, so a corruption dropped from
+    params.yaml would otherwise stay in it and in its hash. Folders without a stamp are not ours
+    and are left alone."""
+    root = Path(out_root)
+    if not root.is_dir():
+        return []
+    stale = sorted(d.name for d in root.iterdir()
+                   if d.is_dir() and d.name not in set(keep) and (d / "job.json").exists())
+    for name in stale:
+        shutil.rmtree(root / name)
+    return stale
+
+
 def corrupt_dataset(job: CorruptJob, annotations: str | os.PathLike | dict, severities: list[int],
                     workers: int = 1) -> dict[str, str]:
     """Write ``out_dir/<severity>/<file>`` for every image and severity, then ``manifest.json``.

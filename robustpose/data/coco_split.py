@@ -9,14 +9,19 @@ people generator could move onto it without changing a data hash.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
+import cv2
 import numpy as np
 from tqdm import tqdm
 
 from robustpose._io import write_json_atomic
 from robustpose.data.images import write_image
+from robustpose.workers import map_jobs
+
+T = TypeVar("T")
 
 Item = tuple[str, int, int, list[dict]]          # file name, height, width, annotated objects
 Sample = tuple[str, np.ndarray, list[dict]]      # file name, image, annotated objects
@@ -32,6 +37,27 @@ def check_split_args(split: str, n_images: int) -> None:
         raise ValueError(f"n_images must be a non-negative int, got {n_images!r}")
     if not isinstance(split, str) or not split:
         raise ValueError(f"split must be a non-empty string such as 'train', got {split!r}")
+
+
+def map_indices(render: Callable[[int], T], n_images: int, workers: int = 1) -> Iterator[T]:
+    """``render(0), ..., render(n_images - 1)`` in index order, on ``workers`` forked processes
+    (0 = one per core; 1 = in this process).
+
+    Why this is safe: every generated image draws only from its own index's generator, so the
+    images do not depend on which process renders them or in what order (tests compare the bytes
+    of 1 and 2 workers). ``render`` must be picklable (a module-level function or a partial of one).
+    """
+    workers = workers or os.cpu_count() or 1
+    if workers <= 1:
+        yield from map(render, range(n_images))
+        return
+    # one OpenCV thread per worker, set before forking (setting it in a forked child can hang)
+    cv2_threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        yield from map_jobs(render, range(n_images), workers, spawn=False)
+    finally:
+        cv2.setNumThreads(cv2_threads)
 
 
 def coco_keypoint_dict(items: Iterable[Item], num_keypoints: int, categories: Sequence[dict],
