@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
@@ -35,6 +36,27 @@ def _die_with_parent(parent: int, initializer: Callable[..., None] | None, inita
             os._exit(1)
     if initializer is not None:
         initializer(*initargs)
+
+
+def resolve_workers(workers: int) -> int:
+    """A ``workers`` setting as a process count: 0 means one per CPU core."""
+    return workers or os.cpu_count() or 1
+
+
+@contextmanager
+def opencv_single_threaded() -> Iterator[None]:
+    """One OpenCV thread per process while forked workers run, so N workers use N cores, not N^2.
+
+    Entered in the parent *before* forking: calling ``cv2.setNumThreads`` inside a forked child
+    can deadlock on the parent's thread pool. The parent's setting is restored on exit."""
+    import cv2
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(before)
 
 
 def worker_pool(workers: int, *, spawn: bool, initializer: Callable[..., None] | None = None,
@@ -58,4 +80,4 @@ def map_jobs(fn: Callable[[T], R], jobs: Iterable[T], workers: int, *, spawn: bo
         yield from pool.map(fn, jobs)
 
 
-__all__ = ["map_jobs", "worker_pool"]
+__all__ = ["map_jobs", "opencv_single_threaded", "resolve_workers", "worker_pool"]

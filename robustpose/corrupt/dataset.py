@@ -17,11 +17,11 @@ import os
 import shutil
 from collections import deque
 from concurrent.futures import Executor
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, ClassVar, Iterable, Iterator
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -31,7 +31,7 @@ from robustpose._io import file_digest, pixel_digest, read_json, write_bytes_ato
 from robustpose.data.coco_format import image_context, instances_by_image, load_annotations
 from robustpose.data.images import decode_image, encode_image, read_image
 from robustpose.seeding import legacy_seed, rng_for
-from robustpose.workers import worker_pool
+from robustpose.workers import opencv_single_threaded, resolve_workers, worker_pool
 
 log = logging.getLogger(__name__)
 
@@ -249,28 +249,21 @@ def corrupt_dataset(job: CorruptJob, annotations: str | os.PathLike | dict, seve
     stamp = {"job": settings, "severities": sorted(severities),
              "source": source_digest(annotations, job.src_images, data), "code": code_digest()}
     _claim_output_dir(job, stamp)
-    workers = workers or os.cpu_count() or 1
+    workers = resolve_workers(workers)
     total = len(data["images"]) * len(severities)
     manifest: dict[str, str] = {}
     desc = f"{job.dataset}/{job.corruption}"
     tasks = _tasks(job, data, severities)
-    if workers <= 1:
-        results: Iterable = map(_worker, tasks)
-        pool = None
-    else:
-        # One OpenCV thread per worker so N workers use N cores, not N^2. Set in the parent
-        # before forking: calling it inside a forked child can deadlock on the parent's pool.
-        cv2_threads = cv2.getNumThreads()
-        cv2.setNumThreads(1)
-        pool = worker_pool(workers, spawn=False)   # workers exit if this process is killed
-        results = bounded_map(pool, _worker, tasks, window=8 * workers)
-    try:
+    with ExitStack() as stack:
+        if workers <= 1:
+            results: Iterable = map(_worker, tasks)
+        else:
+            stack.enter_context(opencv_single_threaded())
+            pool = worker_pool(workers, spawn=False)   # workers exit if this process is killed
+            stack.callback(pool.shutdown, cancel_futures=True)
+            results = bounded_map(pool, _worker, tasks, window=8 * workers)
         for key, digest in tqdm(results, total=total, desc=desc, mininterval=2):
             manifest[key] = digest
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-            cv2.setNumThreads(cv2_threads)
     unreadable = sorted({v[len(UNREADABLE):] for v in manifest.values() if v.startswith(UNREADABLE)})
     if unreadable:   # no manifest: the stage has not finished
         raise ValueError(f"{job.src_images}: {len(unreadable)} unreadable source image(s): {'; '.join(unreadable)} "

@@ -9,17 +9,15 @@ people generator could move onto it without changing a data hash.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
 from robustpose._io import write_json_atomic
 from robustpose.data.images import write_image
-from robustpose.workers import map_jobs
+from robustpose.workers import map_jobs, opencv_single_threaded, resolve_workers
 
 T = TypeVar("T")
 
@@ -47,17 +45,12 @@ def map_indices(render: Callable[[int], T], n_images: int, workers: int = 1) -> 
     images do not depend on which process renders them or in what order (tests compare the bytes
     of 1 and 2 workers). ``render`` must be picklable (a module-level function or a partial of one).
     """
-    workers = workers or os.cpu_count() or 1
+    workers = resolve_workers(workers)
     if workers <= 1:
         yield from map(render, range(n_images))
         return
-    # one OpenCV thread per worker, set before forking (setting it in a forked child can hang)
-    cv2_threads = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    try:
+    with opencv_single_threaded():
         yield from map_jobs(render, range(n_images), workers, spawn=False)
-    finally:
-        cv2.setNumThreads(cv2_threads)
 
 
 def coco_keypoint_dict(items: Iterable[Item], num_keypoints: int, categories: Sequence[dict],
