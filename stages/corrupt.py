@@ -32,13 +32,14 @@ def main(argv: list[str] | None = None) -> None:
     C.setup_logging()
     params = C.load_params()
     sec = C.corrupt_section(params)
-    for name in args.corruption or []:
+    names = args.corruption or sec["corruptions"]
+    for name in names:
         C.check_choice("--corruption", name, corrupt.names())
-    removed = remove_stale_corruptions(args.out, keep=[*sec["corruptions"], *(args.corruption or [])])
+    removed = remove_stale_corruptions(args.out, keep=[*sec["corruptions"], *names])
     if removed:
         logging.info("removed the outputs of corruptions no longer in params.yaml: %s", ", ".join(removed))
     t0 = time.time()
-    for corruption in args.corruption or sec["corruptions"]:
+    for corruption in names:
         job = CorruptJob(src_images=f"{args.data}/images", out_dir=f"{args.out}/{corruption}", dataset=args.dataset,
                          corruption=corruption, seed=C.seed(params), fmt=sec["format"],
                          jpeg_quality=sec["jpeg_quality"], on_bad_image=sec["on_bad_image"])
